@@ -1,0 +1,20 @@
+// Bundles src/ into one ESM file: one file to load is measurably faster to start than
+// dozens of modules (docs/startup.md). koffi (native) and pino (loaded only for JSON logs) stay outside.
+import { build } from 'esbuild';
+import { readFileSync } from 'node:fs';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+await build({
+  entryPoints: [new URL('../src/index.ts', import.meta.url).pathname],
+  outfile: new URL('../dist/lastcall.js', import.meta.url).pathname,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  external: ['koffi', 'pino'],
+  define: { LASTCALL_VERSION: JSON.stringify(pkg.version) },
+  // yargs (ESM) reaches for require(); give the bundle one.
+  banner: { js: "import { createRequire as __lcCreateRequire } from 'node:module'; const require = __lcCreateRequire(import.meta.url);" },
+  legalComments: 'none',
+  logLevel: 'warning',
+});

@@ -1,0 +1,120 @@
+import { parseDuration } from './duration.js';
+import { parseSignal } from './signals.js';
+import { UsageError } from './errors.js';
+
+/** What the user wrote, as strings, before validation (from flags or LASTCALL_* variables). */
+export interface WrittenOptions {
+  command: string[];
+  pgroup?: boolean;
+  rewrite?: string[];
+  remapExit?: (string | number)[];
+  leftoverGrace?: string;
+  pdeathsig?: string;
+  warnOnReap?: boolean;
+  verbosity?: number;
+  logFormat?: string;
+}
+
+export interface ProgramPlan {
+  readonly name: string;
+  readonly argv: readonly string[];
+}
+
+/** Everything the supervisor needs, validated and in numbers: the core never parses text. */
+export interface Plan {
+  readonly main: ProgramPlan;
+  /** Forward to the child's process group (-g) instead of the child alone. */
+  readonly toGroup: boolean;
+  /** Signal number received -> number sent; 0 drops the signal. */
+  readonly rewrite: ReadonlyMap<number, number>;
+  /** Exit codes reported as 0. */
+  readonly remapExit: ReadonlySet<number>;
+  /** After the main program exits: time between SIGTERM and SIGKILL for processes left behind. */
+  readonly leftoverGraceMs: number;
+  /** How long to wait for SIGKILLed processes to be reaped before giving up on them. */
+  readonly killWaitMs: number;
+  readonly pdeathsig: number | undefined;
+  readonly log: LogPlan;
+}
+
+export interface LogPlan {
+  readonly format: 'human' | 'json';
+  readonly level: 'warn' | 'info' | 'debug' | 'trace';
+  /** -w: every reaped orphan is a warning (tini's -w). */
+  readonly warnOnReap: boolean;
+}
+
+const LEVELS = ['warn', 'info', 'debug', 'trace'] as const;
+
+/** Validates every option and reports all problems at once, one per line. */
+export function buildPlan(written: WrittenOptions): Plan {
+  const problems: string[] = [];
+  const attempt = <T>(fn: () => T): T | undefined => {
+    try {
+      return fn();
+    } catch (error) {
+      if (error instanceof UsageError) problems.push(error.message);
+      else throw error;
+      return undefined;
+    }
+  };
+
+  const argv = written.command;
+  if (argv.length === 0 || argv[0] === '') {
+    problems.push('no program given: write it after `--`, e.g. `lastcall -- nginx -g "daemon off;"`');
+  }
+  for (const arg of argv) {
+    if (arg.includes('\0')) problems.push(`program argument \`${arg.replace(/\0/g, '\\0')}\` contains a NUL byte, which no program can receive`);
+  }
+
+  const rewrite = new Map<number, number>();
+  for (const pair of splitList(written.rewrite)) {
+    attempt(() => {
+      const m = /^([^:]+):([^:]+)$/.exec(pair);
+      if (!m) throw new UsageError(`--rewrite: expected FROM:TO like TERM:QUIT or 15:3 (TO of 0 drops the signal), got \`${pair}\``);
+      const from = parseSignal(m[1]!, '--rewrite');
+      if (from === 9 || from === 19) throw new UsageError(`--rewrite: ${m[1]} cannot be caught, so it cannot be rewritten`);
+      rewrite.set(from, parseSignal(m[2]!, '--rewrite', { allowZero: true }));
+    });
+  }
+
+  const remapExit = new Set<number>();
+  for (const code of splitList(written.remapExit?.map(String))) {
+    const n = Number(code);
+    if (!/^\d+$/.test(code) || n > 255) problems.push(`--remap-exit: expected an exit code from 0 to 255, got \`${code}\``);
+    else remapExit.add(n);
+  }
+
+  const leftoverGraceMs = attempt(() => parseDuration(written.leftoverGrace ?? '2s', '--leftover-grace')) ?? 0;
+  const pdeathsig = written.pdeathsig === undefined ? undefined : attempt(() => parseSignal(written.pdeathsig!, '--pdeathsig'));
+
+  const format = written.logFormat ?? 'human';
+  if (format !== 'human' && format !== 'json') problems.push(`--log-format: expected human or json, got \`${format}\``);
+  // JSON is asked for by a log collector, so it implies the timeline (info) even without -v.
+  const verbosity = Math.max(written.verbosity ?? 0, format === 'json' ? 1 : 0);
+
+  if (problems.length > 0) throw new UsageError(problems.join('\n'));
+  return Object.freeze({
+    main: Object.freeze({ name: basename(argv[0]!), argv: Object.freeze([...argv]) }),
+    toGroup: written.pgroup ?? false,
+    rewrite,
+    remapExit,
+    leftoverGraceMs,
+    killWaitMs: 1000,
+    pdeathsig,
+    log: Object.freeze({
+      format: format as 'human' | 'json',
+      level: LEVELS[Math.min(verbosity, LEVELS.length - 1)]!,
+      warnOnReap: written.warnOnReap ?? false,
+    }),
+  });
+}
+
+/** Repeatable options also come from one LASTCALL_* variable, so accept "a,b" as two values. */
+function splitList(values: readonly string[] | undefined): string[] {
+  return (values ?? []).flatMap((v) => String(v).split(',')).map((v) => v.trim()).filter((v) => v !== '');
+}
+
+function basename(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1) || path;
+}
