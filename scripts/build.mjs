@@ -6,7 +6,11 @@ import { readFileSync } from 'node:fs';
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 await build({
   entryPoints: [new URL('../src/index.ts', import.meta.url).pathname],
-  outfile: new URL('../dist/lastcall.js', import.meta.url).pathname,
+  outdir: new URL('../dist', import.meta.url).pathname,
+  entryNames: 'lastcall',
+  chunkNames: 'chunks/[name]-[hash]',
+  // Code loaded only on some paths (help text via yargs) goes to its own chunk, off the start-up path.
+  splitting: true,
   bundle: true,
   platform: 'node',
   format: 'esm',

@@ -2,8 +2,9 @@
 import { EXIT, UsageError } from '../config/errors.js';
 import { buildPlan, type Plan } from '../config/plan.js';
 import { createLogger, type Logger } from '../log/logger.js';
-import type { SignalSource } from '../os/runtime.js';
-import { parseArgs } from './args.js';
+import { run, type SignalSource } from '../os/runtime.js';
+import { killEverything, prepareProcess } from '../os/setup.js';
+import { parseRunArgs } from './parse-run.js';
 
 export interface Boot {
   readonly signals: SignalSource & { readonly realtime: boolean };
@@ -13,17 +14,16 @@ export interface Boot {
 export async function main(boot: Boot): Promise<never> {
   let logger: Logger | undefined;
   try {
-    const parsed = await parseArgs(process.argv.slice(2), boot.version);
-    if ('print' in parsed) {
-      process.stdout.write(`${parsed.print}\n`);
+    const parsed = parseRunArgs(process.argv.slice(2), process.env);
+    if (parsed.kind !== 'run') {
+      const text = parsed.kind === 'version' ? boot.version : await (await import('./help.js')).renderHelp();
+      process.stdout.write(`${text}\n`);
       return exit(0);
     }
-    const plan = buildPlan(parsed);
+    const plan = buildPlan(parsed.options);
     logger = await createLogger(plan.log);
     installLastResort(logger);
-    const os = await import('../os/setup.js');
-    os.prepareProcess(plan, boot.signals.realtime);
-    const { run } = await import('../os/runtime.js');
+    prepareProcess(plan, boot.signals.realtime);
     return exit(await run(plan, boot.signals, logger));
   } catch (error) {
     if (error instanceof UsageError) {
@@ -40,10 +40,9 @@ function installLastResort(logger: Logger): void {
   process.on('unhandledRejection', (error) => crash(error, logger));
 }
 
-async function crash(error: unknown, logger: Logger | undefined): Promise<never> {
+function crash(error: unknown, logger: Logger | undefined): never {
   const message = `internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
   try {
-    const { killEverything } = await import('../os/setup.js');
     killEverything();
   } catch {
     // the native layer itself may be what failed; as PID 1 our exit kills the rest anyway

@@ -1,0 +1,141 @@
+// Runs an init (lastcall by default) as a real PID 1 in a fresh PID namespace, the way a
+// container runtime does. The init under test is a parameter, LASTCALL_TEST_INIT:
+//   lastcall (default) | tini | dumb-init | any command line, e.g. "/usr/bin/tini -s"
+// so the same black-box tests can be run against the peers (see scripts/compat.mjs).
+import { execa, type ResultPromise } from 'execa';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { root } from './fixtures.js';
+
+export type InitName = 'lastcall' | 'tini' | 'dumb-init' | string;
+export const initName: InitName = process.env.LASTCALL_TEST_INIT ?? 'lastcall';
+export const testingLastcall = initName === 'lastcall';
+
+export const lastcallBin = join(root, 'bin', 'lastcall.js');
+
+/** The init's own argv, before its options. */
+export function initArgv(): string[] {
+  switch (initName) {
+    case 'lastcall':
+      return [process.execPath, lastcallBin];
+    case 'tini':
+      return ['tini'];
+    case 'dumb-init':
+      return ['dumb-init'];
+    default:
+      return initName.split(' ');
+  }
+}
+
+/** A container's environment: Node's start-up must not pay for this sandbox's extra CA file. */
+export function containerEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== 'NODE_EXTRA_CA_CERTS' && !k.startsWith('LASTCALL_') && !k.startsWith('TAP')) env[k] = v;
+  return { ...env, ...extra };
+}
+
+/** unshare needs root, or a user namespace where unprivileged ones are allowed. */
+export function namespacePrefix(): string[] {
+  const asRoot = process.getuid?.() === 0;
+  return ['unshare', ...(asRoot ? [] : ['--user', '--map-root-user']), '--pid', '--fork', '--mount-proc', '--'];
+}
+
+export interface Pid1Options {
+  /** Options for the init, placed before `--`. */
+  flags?: string[];
+  env?: Record<string, string>;
+  stdin?: 'ignore' | 'pipe' | 'inherit';
+  /** Extra fds for the init, e.g. { 3: fd } for socket activation. */
+  extraFds?: number[];
+  timeout?: number;
+}
+
+export type Pid1 = ResultPromise<{ reject: false; stdin: 'ignore' | 'pipe' | 'inherit'; stdout: 'pipe'; stderr: 'pipe'; encoding: 'utf8'; buffer: true }>;
+
+/** Starts `init [flags] -- program...` as PID 1 in a new PID namespace. */
+export function startPid1(program: string[], options: Pid1Options = {}): Pid1 {
+  const argv = [...namespacePrefix(), ...initArgv(), ...(options.flags ?? []), '--', ...program];
+  return execa(argv[0]!, argv.slice(1), {
+    reject: false,
+    stdin: options.stdin ?? 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+    env: containerEnv(options.env),
+    extendEnv: false,
+    stripFinalNewline: false,
+    timeout: options.timeout ?? 60_000,
+    killSignal: 'SIGKILL',
+    ...(options.extraFds ? { stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe', ...options.extraFds] } : {}),
+  } as never) as unknown as Pid1;
+}
+
+/** The init's pid as seen from outside its namespace (the child of unshare). */
+export async function hostPidOfInit(unsharePid: number, timeoutMs = 10_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const children = readFileSync(`/proc/${unsharePid}/task/${unsharePid}/children`, 'utf8').trim();
+      if (children) return Number(children.split(' ')[0]);
+    } catch {
+      // not there yet
+    }
+    if (Date.now() > deadline) throw new Error(`unshare (pid ${unsharePid}) started no init within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** Everything a stream has said so far, and a way to wait for what it will say. */
+export class Transcript {
+  private text = '';
+  private waiters = new Set<() => void>();
+  private ended = false;
+
+  constructor(stream: NodeJS.ReadableStream | null | undefined) {
+    stream?.on('data', (chunk: Buffer | string) => {
+      this.text += chunk.toString();
+      for (const wake of this.waiters) wake();
+    });
+    stream?.on('end', () => {
+      this.ended = true;
+      for (const wake of this.waiters) wake();
+    });
+  }
+
+  get all(): string {
+    return this.text;
+  }
+
+  lines(pattern: RegExp): string[] {
+    return this.text.split('\n').filter((l) => pattern.test(l));
+  }
+
+  /** Resolves once `count` lines match; rejects on timeout or if the stream ends first. */
+  waitFor(pattern: RegExp, { count = 1, timeoutMs = 15_000 } = {}): Promise<string[]> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const found = this.lines(pattern);
+        if (found.length >= count) return finish(undefined, found);
+        if (this.ended) return finish(new Error(`stream ended with ${found.length}/${count} lines matching ${pattern}; it said:\n${this.text}`));
+      };
+      const timer = setTimeout(() => finish(new Error(`${timeoutMs} ms without ${count} lines matching ${pattern}; it said:\n${this.text}`)), timeoutMs);
+      const finish = (error?: Error, found?: string[]) => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        if (error) reject(error);
+        else resolve(found!);
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+}
+
+/** A PID-1 run with transcripts of its stdout and stderr. */
+export function watch(child: Pid1): { child: Pid1; out: Transcript; err: Transcript } {
+  return { child, out: new Transcript(child.stdout), err: new Transcript(child.stderr) };
+}
+
+/** Signals received, parsed from sigrecord's output. */
+export function signalsIn(stdout: string): { signo: number; from: number }[] {
+  return [...stdout.matchAll(/^signal (\d+) from (-?\d+)$/gm)].map((m) => ({ signo: Number(m[1]), from: Number(m[2]) }));
+}
