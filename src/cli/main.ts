@@ -24,6 +24,7 @@ export async function main(boot: Boot): Promise<never> {
     logger = await createLogger(plan.log);
     installLastResort(logger);
     prepareProcess(plan, boot.signals.realtime);
+    injectFault(process.env.LASTCALL_INJECT_FAULT);
     return exit(await run(plan, boot.signals, logger));
   } catch (error) {
     if (error instanceof UsageError) {
@@ -50,6 +51,17 @@ function crash(error: unknown, logger: Logger | undefined): never {
   if (logger) logger.fatal(message);
   else process.stderr.write(`lastcall: ${message}\n`);
   return exit(EXIT.internal);
+}
+
+/**
+ * Fault injection for the self-failure tests: LASTCALL_INJECT_FAULT=MS throws an uncaught error
+ * MS ms after start, from inside the event loop, as a real bug would.
+ */
+function injectFault(after: string | undefined): void {
+  if (after === undefined) return;
+  setTimeout(() => {
+    throw new Error('injected fault (LASTCALL_INJECT_FAULT)');
+  }, Number(after) || 0).unref();
 }
 
 function exit(code: number): never {

@@ -27,17 +27,26 @@ export function initArgv(): string[] {
   }
 }
 
-/** A container's environment: Node's start-up must not pay for this sandbox's extra CA file. */
+/**
+ * A container's environment, not the test runner's: tap sets NODE_OPTIONS (its loaders and a
+ * process-info hook that listens to signals) and this sandbox sets NODE_EXTRA_CA_CERTS (40-60 ms
+ * per Node start). Neither exists in a container, and both change how a Node init behaves.
+ */
 export function containerEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const runnerOnly = /^(NODE_OPTIONS|NODE_EXTRA_CA_CERTS|NODE_CHANNEL_FD|NODE_V8_COVERAGE|TS_NODE_.*|TAP.*|_TAPJS_.*|LASTCALL_.*)$/;
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== 'NODE_EXTRA_CA_CERTS' && !k.startsWith('LASTCALL_') && !k.startsWith('TAP')) env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !runnerOnly.test(k)) env[k] = v;
   return { ...env, ...extra };
 }
 
-/** unshare needs root, or a user namespace where unprivileged ones are allowed. */
+/**
+ * unshare needs root, or a user namespace where unprivileged ones are allowed. --kill-child:
+ * if a test times out and unshare is killed, the whole namespace goes with it instead of
+ * holding the output pipes open forever.
+ */
 export function namespacePrefix(): string[] {
   const asRoot = process.getuid?.() === 0;
-  return ['unshare', ...(asRoot ? [] : ['--user', '--map-root-user']), '--pid', '--fork', '--mount-proc', '--'];
+  return ['unshare', ...(asRoot ? [] : ['--user', '--map-root-user']), '--pid', '--fork', '--mount-proc', '--kill-child=SIGKILL', '--'];
 }
 
 export interface Pid1Options {
@@ -52,16 +61,23 @@ export interface Pid1Options {
 
 export type Pid1 = ResultPromise<{ reject: false; stdin: 'ignore' | 'pipe' | 'inherit'; stdout: 'pipe'; stderr: 'pipe'; encoding: 'utf8'; buffer: true }>;
 
+/**
+ * `env -i K=V... ` before the init: tap's process-info hook rewrites the environment of every
+ * process a test spawns (it adds NODE_OPTIONS with its loaders, which made a Node init start in
+ * 150 ms instead of 25 and listen to signals itself). env execs the init, so it is still PID 1.
+ */
+export function cleanEnvArgv(extra: Record<string, string> = {}): string[] {
+  return ['env', '-i', ...Object.entries(containerEnv(extra)).map(([k, v]) => `${k}=${v}`)];
+}
+
 /** Starts `init [flags] -- program...` as PID 1 in a new PID namespace. */
 export function startPid1(program: string[], options: Pid1Options = {}): Pid1 {
-  const argv = [...namespacePrefix(), ...initArgv(), ...(options.flags ?? []), '--', ...program];
+  const argv = [...namespacePrefix(), ...cleanEnvArgv(options.env), ...initArgv(), ...(options.flags ?? []), '--', ...program];
   return execa(argv[0]!, argv.slice(1), {
     reject: false,
     stdin: options.stdin ?? 'ignore',
     stdout: 'pipe',
     stderr: 'pipe',
-    env: containerEnv(options.env),
-    extendEnv: false,
     stripFinalNewline: false,
     timeout: options.timeout ?? 60_000,
     killSignal: 'SIGKILL',
@@ -136,6 +152,22 @@ export function watch(child: Pid1): { child: Pid1; out: Transcript; err: Transcr
 }
 
 /** Signals received, parsed from sigrecord's output. */
-export function signalsIn(stdout: string): { signo: number; from: number }[] {
-  return [...stdout.matchAll(/^signal (\d+) from (-?\d+)$/gm)].map((m) => ({ signo: Number(m[1]), from: Number(m[2]) }));
+export function signalsIn(stdout: string): { signo: number; from: number; code: number }[] {
+  return [...stdout.matchAll(/^signal (\d+) from (-?\d+) code (-?\d+)$/gm)].map((m) => ({ signo: Number(m[1]), from: Number(m[2]), code: Number(m[3]) }));
+}
+
+/** Sends a signal to the init from inside its namespace, as `docker exec … kill -SIG 1` does. */
+export async function killFromInside(initHostPid: number, signal: string): Promise<void> {
+  await execa('nsenter', ['--target', String(initHostPid), '--pid', '--', 'kill', `-${signal}`, '1']);
+}
+
+/** Starts the init as PID 1 and waits until it has a pid we can signal from outside. */
+export async function startWatched(program: string[], options: Pid1Options = {}) {
+  const run = watch(startPid1(program, options));
+  const initPid = await hostPidOfInit(run.child.pid!);
+  return { ...run, initPid };
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
