@@ -98,6 +98,8 @@ export interface SpawnRequest {
   readonly argv: readonly string[];
   readonly env: readonly string[];
   readonly cwd?: string;
+  /** fds above 2 to pass on although Node marked them close-on-exec (see inherited-fds.ts). */
+  readonly keepFds: readonly number[];
   /** Make the child's new process group the terminal's foreground group (fd 0). */
   readonly takeTerminal: boolean;
 }
@@ -113,7 +115,7 @@ export function spawn(request: SpawnRequest): number {
   posixCall('posix_spawn_file_actions_init', c.actions_init(actions));
   try {
     // Node marks 0-2 close-on-exec at startup; dup2 onto itself clears the flag in the child.
-    for (const fd of [0, 1, 2]) posixCall('posix_spawn_file_actions_adddup2', c.actions_adddup2(actions, fd, fd));
+    for (const fd of [0, 1, 2, ...request.keepFds]) posixCall('posix_spawn_file_actions_adddup2', c.actions_adddup2(actions, int(fd, 'fd'), fd));
     if (request.cwd !== undefined) {
       if (!c.actions_addchdir) throw new NativeError('posix_spawn_file_actions_addchdir_np', ERRNO.ENOENT);
       posixCall('posix_spawn_file_actions_addchdir_np', c.actions_addchdir(actions, request.cwd));

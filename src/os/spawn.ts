@@ -1,4 +1,5 @@
 import { EXIT } from '../config/errors.js';
+import { inheritedFds } from './inherited-fds.js';
 import * as libc from './libc.js';
 
 export type SpawnResult = { readonly pid: number } | { readonly exitCode: number; readonly reason: string };
@@ -24,7 +25,7 @@ export function spawnProgram(options: SpawnOptions): SpawnResult {
   const takeTerminal = foreground >= 0 && foreground === libc.ownGroup();
   let pid: number;
   try {
-    pid = libc.spawn({ file, argv: options.argv, env, cwd: options.cwd, takeTerminal });
+    pid = libc.spawn({ file, argv: options.argv, env, cwd: options.cwd, takeTerminal, keepFds: inheritedFds() });
   } catch (error) {
     if (!(error instanceof libc.NativeError)) throw error;
     return describeFailure(file, error.errno);

@@ -54,8 +54,11 @@ export interface Pid1Options {
   flags?: string[];
   env?: Record<string, string>;
   stdin?: 'ignore' | 'pipe' | 'inherit';
-  /** Extra fds for the init, e.g. { 3: fd } for socket activation. */
-  extraFds?: number[];
+  /** Extra fds 3, 4, ... for the init, as execa stdio entries (socket activation). */
+  extraFds?: ('pipe' | number)[];
+  cwd?: string;
+  /** Leave out the `--` between the init's options and the program. */
+  noSeparator?: boolean;
   timeout?: number;
 }
 
@@ -72,16 +75,16 @@ export function cleanEnvArgv(extra: Record<string, string> = {}): string[] {
 
 /** Starts `init [flags] -- program...` as PID 1 in a new PID namespace. */
 export function startPid1(program: string[], options: Pid1Options = {}): Pid1 {
-  const argv = [...namespacePrefix(), ...cleanEnvArgv(options.env), ...initArgv(), ...(options.flags ?? []), '--', ...program];
+  const separator = options.noSeparator ? [] : ['--'];
+  const argv = [...namespacePrefix(), ...cleanEnvArgv(options.env), ...initArgv(), ...(options.flags ?? []), ...separator, ...program];
+  const stdin = options.stdin ?? 'ignore';
   return execa(argv[0]!, argv.slice(1), {
     reject: false,
-    stdin: options.stdin ?? 'ignore',
-    stdout: 'pipe',
-    stderr: 'pipe',
+    ...(options.extraFds ? { stdio: [stdin, 'pipe', 'pipe', ...options.extraFds] } : { stdin, stdout: 'pipe', stderr: 'pipe' }),
     stripFinalNewline: false,
+    ...(options.cwd ? { cwd: options.cwd } : {}),
     timeout: options.timeout ?? 60_000,
     killSignal: 'SIGKILL',
-    ...(options.extraFds ? { stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe', ...options.extraFds] } : {}),
   } as never) as unknown as Pid1;
 }
 
