@@ -1,9 +1,32 @@
 // The native layer: the few libc calls Node does not expose, through koffi (FFI).
 // Why koffi and not an addon or child_process: see docs/native-layer.md.
 // Every wrapper checks its arguments before crossing into C, so misuse throws instead of crashing.
-import koffi from 'koffi';
+import { createRequire } from 'node:module';
+import type koffiModule from 'koffi';
 
+/** Which way koffi was loaded: its native module directly, or through its entry point. */
+export let koffiLoadedFrom: 'native-module' | 'entry-point' = 'native-module';
+const koffi = loadKoffi();
 const libc = koffi.load(null); // the process's own libc: glibc or musl, whichever Node was built against
+
+/**
+ * koffi's entry point spends ~7 ms of JavaScript (platform probing, deprecation shims) before it
+ * loads its native module, on every container start. Load that module directly from koffi's own
+ * platform package (glibc build first; on musl it fails to load and the musl build is next), and
+ * fall back to the entry point if koffi's layout ever changes (test/os/libc.test.ts notices).
+ */
+function loadKoffi(): typeof koffiModule {
+  const require = createRequire(import.meta.url);
+  for (const libcName of ['linux', 'musl']) {
+    try {
+      return require(`@koromix/koffi-linux-${process.arch}/${libcName}_${process.arch}/koffi.node`) as typeof koffiModule;
+    } catch {
+      // not this libc, or not this layout
+    }
+  }
+  koffiLoadedFrom = 'entry-point';
+  return require('koffi') as typeof koffiModule;
+}
 
 const c = {
   posix_spawnp: libc.func('int posix_spawnp(_Out_ int *pid, const char *file, void *actions, void *attr, const char **argv, const char **envp)'),
