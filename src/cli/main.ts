@@ -15,17 +15,23 @@ export async function main(boot: Boot): Promise<never> {
   let logger: Logger | undefined;
   try {
     const parsed = parseRunArgs(process.argv.slice(2), process.env);
-    if (parsed.kind !== 'run') {
+    if (parsed.kind === 'help' || parsed.kind === 'version') {
       const text = parsed.kind === 'version' ? boot.version : await (await import('./help.js')).renderHelp();
       process.stdout.write(`${text}\n`);
+      return exit(0);
+    }
+    if (parsed.kind === 'explain') {
+      const { explain } = await import('./explain.js');
+      process.stdout.write(`${explain(buildPlan(parsed.options, { requireProgram: false }))}\n`);
       return exit(0);
     }
     const plan = buildPlan(parsed.options);
     logger = await createLogger(plan.log);
     installLastResort(logger);
+    const health = plan.shutdown.health ? await (await import('../health/server.js')).startHealth(plan.shutdown.health) : undefined;
     prepareProcess(plan, boot.signals.realtime);
     injectFault(process.env.LASTCALL_INJECT_FAULT);
-    return exit(await run(plan, boot.signals, logger));
+    return exit(await run(plan, boot.signals, logger, health));
   } catch (error) {
     if (error instanceof UsageError) {
       for (const line of error.message.split('\n')) process.stderr.write(`lastcall: ${line}\n`);

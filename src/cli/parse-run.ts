@@ -5,6 +5,7 @@ import { envName, OPTIONS, type OptionName, type OptionSpec } from './options.js
 
 export type Parsed =
   | { readonly kind: 'run'; readonly options: WrittenOptions }
+  | { readonly kind: 'explain'; readonly options: WrittenOptions }
   | { readonly kind: 'help' }
   | { readonly kind: 'version' };
 
@@ -16,7 +17,10 @@ const BY_SHORT = new Map(Object.entries(SPECS).filter(([, s]) => s.short).map(([
  * (docs/startup.md) and every container start pays it. Options end at `--` or at the first
  * word that is not an option, so `lastcall bash -c ...` works as `lastcall -- bash -c ...`.
  */
-export function parseRunArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Parsed {
+export function parseRunArgs(allArgs: readonly string[], env: NodeJS.ProcessEnv): Parsed {
+  // `explain` is a command only as the very first word; a program named explain goes after `--`.
+  const explaining = allArgs[0] === 'explain';
+  const argv = explaining ? allArgs.slice(1) : allArgs;
   const split = endOfOptions(argv);
   const flags = argv.slice(0, split);
   const command = argv.slice(argv[split] === '--' ? split + 1 : split);
@@ -51,18 +55,28 @@ export function parseRunArgs(argv: readonly string[], env: NodeJS.ProcessEnv): P
     return text;
   };
   const verbose = values.verbose as boolean[] | undefined;
+  const list = (t: string) => [t];
   return {
-    kind: 'run',
+    kind: explaining ? 'explain' : 'run',
     options: {
       command,
       pgroup: pick('pgroup', envBoolean('pgroup')),
-      rewrite: pick('rewrite', (t) => [t]),
-      remapExit: pick('remap-exit', (t) => [t]),
+      rewrite: pick('rewrite', list),
+      remapExit: pick('remap-exit', list),
       leftoverGrace: pick('leftover-grace', String),
       pdeathsig: pick('pdeathsig', String),
       warnOnReap: pick('warn-on-reap', envBoolean('warn-on-reap')),
       verbosity: verbose ? verbose.length : envCount(env[envName('verbose')]),
       logFormat: pick('log-format', choice('log-format')),
+      shutdownOn: pick('shutdown-on', list),
+      stopSignal: pick('stop-signal', String),
+      drain: pick('drain', String),
+      drainIdle: pick('drain-idle', String),
+      drainPort: pick('drain-port', list),
+      grace: pick('grace', String),
+      killMargin: pick('kill-margin', String),
+      health: pick('health', String),
+      readyFile: pick('ready-file', String),
     },
   };
 }

@@ -14,7 +14,8 @@ export function parseDuration(text: string, option: string): number {
   return Math.round(parts.reduce((sum, p) => sum + Number(p[1]) * (UNIT_MS[p[2]!] ?? 0), 0));
 }
 
-export function formatDuration(ms: number): string {
+export function formatDuration(milliseconds: number): string {
+  const ms = Math.round(milliseconds);
   if (ms % 1000 === 0) return `${ms / 1000}s`;
   return ms < 1000 ? `${ms}ms` : `${(ms / 1000).toFixed(3).replace(/0+$/, '')}s`;
 }

@@ -1,9 +1,10 @@
 import { parseDuration } from './duration.js';
 import { parseSignal } from './signals.js';
 import { UsageError } from './errors.js';
+import { buildShutdownPlan, type ShutdownPlan, type WrittenShutdown } from './shutdown.js';
 
 /** What the user wrote, as strings, before validation (from flags or LASTCALL_* variables). */
-export interface WrittenOptions {
+export interface WrittenOptions extends WrittenShutdown {
   command: string[];
   pgroup?: boolean;
   rewrite?: string[];
@@ -34,6 +35,7 @@ export interface Plan {
   /** How long to wait for SIGKILLed processes to be reaped before giving up on them. */
   readonly killWaitMs: number;
   readonly pdeathsig: number | undefined;
+  readonly shutdown: ShutdownPlan;
   readonly log: LogPlan;
 }
 
@@ -46,8 +48,11 @@ export interface LogPlan {
 
 const LEVELS = ['warn', 'info', 'debug', 'trace'] as const;
 
-/** Validates every option and reports all problems at once, one per line. */
-export function buildPlan(written: WrittenOptions): Plan {
+/**
+ * Validates every option and reports all problems at once, one per line.
+ * `explain` plans without a program, so it can show the timeline for flags alone.
+ */
+export function buildPlan(written: WrittenOptions, { requireProgram = true } = {}): Plan {
   const problems: string[] = [];
   const attempt = <T>(fn: () => T): T | undefined => {
     try {
@@ -60,7 +65,7 @@ export function buildPlan(written: WrittenOptions): Plan {
   };
 
   const argv = written.command;
-  if (argv.length === 0 || argv[0] === '') {
+  if (requireProgram && (argv.length === 0 || argv[0] === '')) {
     problems.push('no program given: write it after `--`, e.g. `lastcall -- nginx -g "daemon off;"`');
   }
   for (const arg of argv) {
@@ -88,6 +93,8 @@ export function buildPlan(written: WrittenOptions): Plan {
   const leftoverGraceMs = attempt(() => parseDuration(written.leftoverGrace ?? '2s', '--leftover-grace')) ?? 0;
   const pdeathsig = written.pdeathsig === undefined ? undefined : attempt(() => parseSignal(written.pdeathsig!, '--pdeathsig'));
 
+  const shutdown = buildShutdownPlan(written, problems);
+
   const format = written.logFormat ?? 'human';
   if (format !== 'human' && format !== 'json') problems.push(`--log-format: expected human or json, got \`${format}\``);
   // JSON is asked for by a log collector, so it implies the timeline (info) even without -v.
@@ -95,13 +102,14 @@ export function buildPlan(written: WrittenOptions): Plan {
 
   if (problems.length > 0) throw new UsageError(problems.join('\n'));
   return Object.freeze({
-    main: Object.freeze({ name: basename(argv[0]!), argv: Object.freeze([...argv]) }),
+    main: Object.freeze({ name: basename(argv[0] ?? 'program'), argv: Object.freeze([...argv]) }),
     toGroup: written.pgroup ?? false,
     rewrite,
     remapExit,
     leftoverGraceMs,
     killWaitMs: 1000,
     pdeathsig,
+    shutdown,
     log: Object.freeze({
       format: format as 'human' | 'json',
       level: LEVELS[Math.min(verbosity, LEVELS.length - 1)]!,

@@ -24,7 +24,7 @@ export async function createLogger(plan: LogPlan): Promise<Logger> {
     return {
       event(event, at) {
         const level = levelOf(event);
-        if (enabled(level)) out[level]({ event: event.kind, t: Math.round(at), ...fields(event) }, describe(event));
+        if (enabled(level)) out[level]({ event: event.kind, t: Math.round(at * 10) / 10, ...fields(event) }, describe(event));
       },
       fatal: (message) => out.fatal({ event: 'fatal' }, message),
     };

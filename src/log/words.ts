@@ -1,4 +1,5 @@
 // All of lastcall's wording in one place: each event becomes one level and one short line.
+import { formatDuration } from '../config/duration.js';
 import { signalName } from '../config/signals.js';
 import type { ExitStatus, LogEvent, Target } from '../supervisor/types.js';
 
@@ -9,11 +10,12 @@ export function levelOf(event: LogEvent): Level {
     case 'spawn-failed':
       return 'error';
     case 'leftovers-kill-wait-expired':
+    case 'deadline-reached':
       return 'warn';
     case 'orphan-reaped':
       return event.warn ? 'warn' : 'debug';
     case 'signal-sent':
-      if (event.reason === 'leftover-kill' && event.pids.length > 0) return 'warn';
+      if ((event.reason === 'leftover-kill' || event.reason === 'deadline-kill') && event.pids.length > 0) return 'warn';
       return event.reason === 'leftover-cont' ? 'debug' : 'info';
     case 'signal-dropped':
       return 'debug';
@@ -21,6 +23,9 @@ export function levelOf(event: LogEvent): Level {
     case 'signal-received':
     case 'program-exited':
     case 'exiting':
+    case 'shutdown-started':
+    case 'readiness':
+    case 'drain-ended':
       return 'info';
   }
 }
@@ -43,6 +48,14 @@ export function describe(event: LogEvent): string {
       return `reaped zombie pid ${event.pid} (${describeStatus(event.status)})`;
     case 'leftovers-kill-wait-expired':
       return `processes still not reaped ${event.afterMs} ms after SIGKILL (stuck in the kernel?); exiting anyway`;
+    case 'shutdown-started':
+      return `shutdown: ${signalName(event.signo)} received; ${event.drainMs > 0 ? `draining for up to ${formatDuration(event.drainMs)}` : 'no drain'}, ${event.deadlineMs === undefined ? 'no deadline (--grace 0)' : `SIGKILL deadline in ${formatDuration(event.deadlineMs)}`}`;
+    case 'readiness':
+      return event.ready ? 'ready' : 'not ready';
+    case 'drain-ended':
+      return `drain ended after ${formatDuration(event.afterMs)} (${{ timer: '--drain elapsed', idle: 'no new connections for --drain-idle', signal: 'second shutdown signal or the program exited' }[event.why]})`;
+    case 'deadline-reached':
+      return `deadline reached ${formatDuration(event.afterMs)} after the shutdown signal (--grace minus --kill-margin): killing everything left`;
     case 'exiting':
       return event.remappedFrom === undefined ? `exiting with ${event.code}` : `exiting with ${event.code} (remapped from ${event.remappedFrom})`;
   }
@@ -50,11 +63,13 @@ export function describe(event: LogEvent): string {
 
 function describeSend(signo: number, target: Target, reason: string, pids: readonly number[]): string {
   const sig = signalName(signo);
-  if (target.kind === 'pid') return pids.length > 0 ? `forwarded ${sig} to pid ${target.pid}` : `could not forward ${sig}: pid ${target.pid} is gone`;
-  if (target.kind === 'group') return `forwarded ${sig} to process group ${target.pgid}`;
-  if (pids.length === 0) return `no leftover processes to send ${sig}`;
-  const what = reason === 'leftover-kill' ? 'killed' : 'sent';
-  return `${what === 'killed' ? 'SIGKILLed' : `sent ${sig} to`} ${pids.length} leftover process${pids.length === 1 ? '' : 'es'}: ${pids.join(' ')}`;
+  const verb = reason === 'stop' ? 'sent' : 'forwarded';
+  if (target.kind === 'pid') return pids.length > 0 ? `${verb} ${sig} to pid ${target.pid}` : `could not send ${sig}: pid ${target.pid} is gone`;
+  if (target.kind === 'group') return pids.length > 0 ? `${verb} ${sig} to process group ${target.pgid}` : `could not send ${sig}: process group ${target.pgid} is gone`;
+  const which = reason === 'deadline-kill' ? 'still running' : 'leftover';
+  if (pids.length === 0) return `no ${which} processes to send ${sig}`;
+  const plural = `${pids.length} ${which} process${pids.length === 1 ? '' : 'es'}`;
+  return `${signo === 9 ? `SIGKILLed ${plural}` : `sent ${sig} to ${plural}`}: ${pids.join(' ')}`;
 }
 
 export function describeStatus(status: ExitStatus): string {

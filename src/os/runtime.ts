@@ -1,11 +1,14 @@
 // Runs the pure core against the real OS: feeds it inputs (signals, reaped children,
 // timers) one at a time and performs the effects it returns.
+import { rmSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import type { Health } from '../health/server.js';
 import type { Plan } from '../config/plan.js';
 import { initialState, step } from '../supervisor/core.js';
 import type { Effect, Input, State, Target, TimerName } from '../supervisor/types.js';
 import type { Logger } from '../log/logger.js';
 import * as libc from './libc.js';
+import { watchNewConnections } from './connections.js';
 import { descendantsOf } from './processes.js';
 import { Reaper } from './reaper.js';
 import { spawnProgram } from './spawn.js';
@@ -18,7 +21,8 @@ export interface SignalSource {
 
 const FOREVER_MS = 2 ** 31 - 1;
 
-export function run(plan: Plan, signals: SignalSource, logger: Logger): Promise<number> {
+/** `health` is already listening (started by the CLI, so a port in use fails before any spawn). */
+export function run(plan: Plan, signals: SignalSource, logger: Logger, health?: Health): Promise<number> {
   return new Promise((resolve) => {
     const started = performance.now();
     const now = () => performance.now() - started;
@@ -28,6 +32,7 @@ export function run(plan: Plan, signals: SignalSource, logger: Logger): Promise<
     let state: State = initialState(plan);
     let draining = false;
     let finished = false;
+    let stopWatching: (() => void) | undefined;
 
     // Nothing else holds the event loop open while we wait for signals; a timer that
     // fires every 24.8 days does, without waking the process.
@@ -71,7 +76,7 @@ export function run(plan: Plan, signals: SignalSource, logger: Logger): Promise<
           timers.set(effect.name, setTimeout(() => {
             timers.delete(effect.name);
             dispatch({ type: 'timer', name: effect.name });
-          }, Math.max(0, effect.at - now())));
+          }, Math.max(0, Math.ceil(effect.at - now())))); // rounded up: late is possible, early never
           return;
         }
         case 'cancel-timer':
@@ -81,8 +86,23 @@ export function run(plan: Plan, signals: SignalSource, logger: Logger): Promise<
         case 'log':
           logger.event(effect.event, now());
           return;
+        case 'readiness':
+          health?.setReady(effect.ready);
+          if (plan.shutdown.readyFile !== undefined) setReadyFile(plan.shutdown.readyFile, effect.ready);
+          return;
+        case 'watch-connections': {
+          stopWatching?.();
+          stopWatching = undefined;
+          if (!effect.active) return;
+          // Sample several times per idle period, but not more often than every 20 ms.
+          const interval = Math.min(100, Math.max(20, Math.floor((plan.shutdown.drainIdleMs ?? 500) / 5)));
+          stopWatching = watchNewConnections(plan.shutdown.drainPorts, interval, () => dispatch({ type: 'connection-seen' }));
+          return;
+        }
         case 'exit':
           finished = true;
+          stopWatching?.();
+          health?.close();
           for (const timer of timers.values()) clearTimeout(timer);
           clearInterval(keepAlive);
           reaper.stop();
@@ -90,6 +110,15 @@ export function run(plan: Plan, signals: SignalSource, logger: Logger): Promise<
           signals.unsubscribe();
           resolve(effect.code);
           return;
+      }
+    }
+
+    function setReadyFile(path: string, ready: boolean): void {
+      try {
+        if (ready) writeFileSync(path, '');
+        else rmSync(path, { force: true });
+      } catch (error) {
+        logger.fatal(`--ready-file ${path}: ${(error as Error).message}`);
       }
     }
 

@@ -13,12 +13,16 @@ export type ProgramState =
 export type Phase =
   | { readonly kind: 'starting' }
   | { readonly kind: 'running' }
+  /** A shutdown signal arrived: not ready, the program still serves until `endsAt` (or idle). */
+  | { readonly kind: 'draining'; readonly signo: number; readonly endsAt: number }
+  /** The program was asked to stop; waiting for it to exit. */
+  | { readonly kind: 'stopping' }
   /** The main program is gone; waiting for the reaper to say whether anything else is left. */
   | { readonly kind: 'main-exited'; readonly exitCode: number }
   /** Leftovers were sent SIGTERM; SIGKILL at `killAt`. */
   | { readonly kind: 'leftovers'; readonly exitCode: number; readonly killAt: number }
-  /** Leftovers were sent SIGKILL; waiting for the kernel to let them be reaped. */
-  | { readonly kind: 'killing'; readonly exitCode: number }
+  /** Everything was sent SIGKILL; waiting for the kernel to let it be reaped. */
+  | { readonly kind: 'killing' }
   | { readonly kind: 'done'; readonly exitCode: number };
 
 export interface State {
@@ -27,9 +31,13 @@ export interface State {
   readonly pendingSignals: readonly number[];
   readonly programs: Readonly<Record<string, ProgramState>>;
   readonly orphansReaped: number;
+  /** Set when a shutdown signal started the choreography; the deadline holds in every later phase. */
+  readonly shutdown?: { readonly startedAt: number; readonly deadlineAt: number | undefined };
+  /** The exit code lastcall will report, once the main program has exited. */
+  readonly mainExitCode?: number;
 }
 
-export type TimerName = 'leftover-kill' | 'kill-wait';
+export type TimerName = 'drain-end' | 'drain-idle' | 'deadline' | 'leftover-kill' | 'kill-wait';
 
 export type Input =
   | { readonly type: 'boot' }
@@ -39,7 +47,9 @@ export type Input =
   | { readonly type: 'reaped'; readonly pid: number; readonly status: ExitStatus }
   /** End of one reaping sweep: whether lastcall still has any child (and so any descendant). */
   | { readonly type: 'sweep-done'; readonly childrenLeft: boolean }
-  | { readonly type: 'timer'; readonly name: TimerName };
+  | { readonly type: 'timer'; readonly name: TimerName }
+  /** Adaptive drain: a new connection reached one of the drain ports. */
+  | { readonly type: 'connection-seen' };
 
 export type Target =
   | { readonly kind: 'pid'; readonly pid: number }
@@ -54,6 +64,10 @@ export type Effect =
   | { readonly type: 'set-timer'; readonly name: TimerName; readonly at: number }
   | { readonly type: 'cancel-timer'; readonly name: TimerName }
   | { readonly type: 'log'; readonly event: LogEvent }
+  /** Health endpoint and ready file follow this. */
+  | { readonly type: 'readiness'; readonly ready: boolean }
+  /** Adaptive drain: start or stop sampling the kernel's socket tables for new connections. */
+  | { readonly type: 'watch-connections'; readonly active: boolean }
   | { readonly type: 'exit'; readonly code: number };
 
 /** Every line lastcall can log; src/log turns these into words. */
@@ -66,6 +80,10 @@ export type LogEvent =
   | { readonly kind: 'program-exited'; readonly program: string; readonly pid: number; readonly status: ExitStatus }
   | { readonly kind: 'orphan-reaped'; readonly pid: number; readonly status: ExitStatus; readonly warn: boolean }
   | { readonly kind: 'leftovers-kill-wait-expired'; readonly afterMs: number }
+  | { readonly kind: 'shutdown-started'; readonly signo: number; readonly drainMs: number; readonly deadlineMs: number | undefined }
+  | { readonly kind: 'readiness'; readonly ready: boolean }
+  | { readonly kind: 'drain-ended'; readonly why: 'timer' | 'idle' | 'signal'; readonly afterMs: number }
+  | { readonly kind: 'deadline-reached'; readonly afterMs: number }
   | { readonly kind: 'exiting'; readonly code: number; readonly remappedFrom?: number };
 
-export type SendReason = 'forward' | 'leftover-term' | 'leftover-kill' | 'leftover-cont';
+export type SendReason = 'forward' | 'stop' | 'deadline-kill' | 'leftover-term' | 'leftover-kill' | 'leftover-cont';

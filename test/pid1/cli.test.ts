@@ -9,7 +9,7 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { ve
 t.test('--help lists every option and examples, exits 0', async (t) => {
   const result = await startPid1([], { flags: ['--help'], noSeparator: true });
   t.equal(result.exitCode, 0);
-  for (const flag of ['--pgroup', '--rewrite', '--remap-exit', '--leftover-grace', '--subreaper', '--pdeathsig', '--warn-on-reap', '--verbose', '--log-format', 'Examples', 'LASTCALL_']) {
+  for (const flag of ['--pgroup', '--rewrite', '--remap-exit', '--leftover-grace', '--subreaper', '--pdeathsig', '--warn-on-reap', '--verbose', '--log-format', '--shutdown-on', '--stop-signal', '--drain', '--drain-idle', '--drain-port', '--grace', '--kill-margin', '--health', '--ready-file', 'lastcall explain', 'Examples', 'LASTCALL_']) {
     t.match(result.stdout, flag);
   }
 });
@@ -52,7 +52,7 @@ t.test('--log-format json writes one pino JSON object per line, with the event n
   const result = await startPid1(['sh', '-c', 'exit 6'], { flags: ['--log-format', 'json'] });
   t.equal(result.exitCode, 6);
   const events = result.stderr.trim().split('\n').map((line) => JSON.parse(line) as { event: string; level: number; name: string; time: number; msg: string });
-  t.same(events.map((e) => e.event), ['spawned', 'program-exited', 'exiting']);
+  t.same(events.map((e) => e.event), ['spawned', 'readiness', 'program-exited', 'exiting']);
   t.ok(events.every((e) => e.name === 'lastcall' && typeof e.time === 'number' && e.level === 30 && e.msg.length > 0));
 });
 

@@ -53,3 +53,33 @@ t.test('a plan in numbers: rewrites, remaps (also comma-separated, as from one v
 t.test('arguments with NUL bytes are refused: no program could receive them', async (t) => {
   t.throws(() => buildPlan({ command: ['sh', '-c', 'a\0b'] }), /NUL byte/);
 });
+
+t.test('shutdown options: defaults, and inconsistent combinations refused with the fix', async (t) => {
+  const plan = buildPlan({ command: ['x'] });
+  t.same([...plan.shutdown.signals], [15, 2]);
+  t.equal(plan.shutdown.graceMs, 30_000);
+  t.equal(plan.shutdown.killMarginMs, 2000);
+  t.equal(plan.shutdown.drainMs, 0);
+  t.same(buildPlan({ command: ['x'], health: ':8079' }).shutdown.health, { host: '0.0.0.0', port: 8079 });
+  t.same(buildPlan({ command: ['x'], health: '127.0.0.1:9' }).shutdown.health, { host: '127.0.0.1', port: 9 });
+  t.same(buildPlan({ command: ['x'], health: '[::1]:80' }).shutdown.health, { host: '::1', port: 80 });
+  const refused: [Partial<Parameters<typeof buildPlan>[0]>, RegExp][] = [
+    [{ drain: 'soon' }, /--drain: expected a duration like 2s, 500ms or 1m30s, got `soon`/],
+    [{ grace: '-5s' }, /--grace: .*`-5s`/],
+    [{ drain: '30s' }, /--drain 30s is not shorter than --grace 30s minus --kill-margin 2s/],
+    [{ grace: '5s', killMargin: '5s' }, /--kill-margin 5s is not shorter than --grace 5s/],
+    [{ drain: '5s', drainIdle: '1s' }, /--drain-idle and --drain-port go together/],
+    [{ drainPort: ['80'] }, /--drain-idle and --drain-port go together/],
+    [{ drainIdle: '1s', drainPort: ['80'] }, /--drain-idle needs --drain/],
+    [{ drain: '2s', drainIdle: '2s', drainPort: ['80'] }, /--drain-idle 2s is not shorter than --drain 2s/],
+    [{ drain: '5s', drainIdle: '1s', drainPort: ['http'] }, /--drain-port: expected a TCP port .*`http`/],
+    [{ drainIdle: '1s', drain: '5s', drainPort: ['70000'] }, /--drain-port: .*`70000`/],
+    [{ stopSignal: 'QUITE' }, /--stop-signal: .*`QUITE`/],
+    [{ shutdownOn: ['TERM,NOPE'] }, /--shutdown-on: .*`NOPE`/],
+    [{ health: 'localhost' }, /--health: expected an address like :8079/],
+    [{ health: ':99999' }, /--health: .*`:99999`/],
+  ];
+  for (const [options, message] of refused) {
+    t.throws(() => buildPlan({ command: ['x'], ...options }), { name: 'UsageError', message }, JSON.stringify(options));
+  }
+});
