@@ -36,3 +36,18 @@ t.test('-p SIG: when the init\'s parent dies, the init gets SIG and forwards it'
   t.match(result.stdout, /^signal 12 from \d+ /m, 'the recorder got SIGUSR2');
   t.equal(signalsIn(result.stdout).length, 1);
 });
+
+t.test('not PID 1, a realtime signal never kills the init (its default action would)', async (t) => {
+  const argv = [...cleanEnvArgv(), ...initArgv(), '--', sigrecord, '--exit-on', '15'];
+  const child = execa(argv[0]!, argv.slice(1), { reject: false, timeout: 20_000, stripFinalNewline: false });
+  let out = '';
+  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  while (!out.includes('ready')) await new Promise((resolve) => setTimeout(resolve, 10));
+  // execa runs `env`, which execs the init: the child's pid is the init's.
+  process.kill(child.pid!, 40);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  process.kill(child.pid!, 'SIGTERM');
+  const result = await child;
+  t.equal(result.exitCode, 0, 'the init lived on and passed SIGTERM through');
+  t.match(result.stdout, /^signal 15 from /m);
+});
