@@ -8,7 +8,16 @@ export interface Logger {
   event(event: LogEvent, at: number): void;
   /** lastcall's own failures, always printed. */
   fatal(message: string): void;
+  /**
+   * True (once) for each SIGPIPE that lastcall caused itself by writing to a closed stderr: that
+   * one is lastcall's, not a signal for the program, and must not be forwarded to it.
+   */
+  takeOwnSigpipe(): boolean;
 }
+
+let stderrClosed = false;
+let ownSigpipes = 0;
+const takeOwnSigpipe = (): boolean => (ownSigpipes > 0 ? (ownSigpipes--, true) : false);
 
 const RANK: Record<Level, number> = { error: 0, warn: 1, info: 2, debug: 3, trace: 4 };
 
@@ -20,13 +29,15 @@ export async function createLogger(plan: LogPlan): Promise<Logger> {
   const enabled = (level: Level) => RANK[level] <= RANK[plan.level];
   if (plan.format === 'json') {
     const { pino } = await import('pino');
-    const out = pino({ base: { name: 'lastcall' }, level: plan.level }, pino.destination({ fd: 2, sync: true }));
+    // pino writes through line() too, so a closed stderr is handled the same way in both formats.
+    const out = pino({ base: { name: 'lastcall' }, level: plan.level }, { write: (text: string) => line(text.replace(/\n$/, '')) });
     return {
       event(event, at) {
         const level = levelOf(event);
         if (enabled(level)) out[level]({ event: event.kind, t: Math.round(at * 10) / 10, ...fields(event) }, describe(event));
       },
       fatal: (message) => out.fatal({ event: 'fatal' }, message),
+      takeOwnSigpipe,
     };
   }
   return {
@@ -34,6 +45,7 @@ export async function createLogger(plan: LogPlan): Promise<Logger> {
       if (enabled(levelOf(event))) line(`lastcall +${(at / 1000).toFixed(3)}s: ${describe(event)}`);
     },
     fatal: (message) => line(`lastcall: ${message}`),
+    takeOwnSigpipe,
   };
 }
 
@@ -43,9 +55,12 @@ function fields(event: LogEvent): Record<string, unknown> {
 }
 
 function line(text: string): void {
+  if (stderrClosed) return;
   try {
     writeSync(2, `${text}\n`);
-  } catch {
-    // stderr closed: nowhere left to say anything
+  } catch (error) {
+    // Nobody reads our stderr any more: stop writing, and remember the SIGPIPE this write raised.
+    stderrClosed = true;
+    if ((error as NodeJS.ErrnoException).code === 'EPIPE') ownSigpipes++;
   }
 }

@@ -20,6 +20,7 @@ export interface SignalSource {
 }
 
 const FOREVER_MS = 2 ** 31 - 1;
+const SIGPIPE = 13;
 
 /** `health` is already listening (started by the CLI, so a port in use fails before any spawn). */
 export function run(plan: Plan, signals: SignalSource, logger: Logger, health?: Health): Promise<number> {
@@ -141,7 +142,10 @@ export function run(plan: Plan, signals: SignalSource, logger: Logger, health?: 
     }
 
     process.on('SIGCHLD', reaper.sweep);
-    signals.subscribe((signo) => dispatch({ type: 'signal', signo }));
+    signals.subscribe((signo) => {
+      if (signo === SIGPIPE && logger.takeOwnSigpipe()) return; // raised by our own write to a closed stderr
+      dispatch({ type: 'signal', signo });
+    });
     dispatch({ type: 'boot' });
     reaper.sweep(); // children may have exited before the SIGCHLD listener existed
   });

@@ -106,3 +106,17 @@ function nodeCanListenToRealtime(): boolean {
     process.emitWarning = warn;
   }
 }
+
+t.test('a SIGPIPE the init raises itself (writing its log to a closed stderr) is not forwarded', async (t) => {
+  const run = await startWatched([sigrecord, '--exit-on', '15'], { flags: ['-v'] });
+  await run.out.waitFor(/^ready /);
+  await run.err.waitFor(/started/);
+  run.child.stderr!.destroy(); // whoever read the init's log is gone
+  process.kill(run.initPid, 'SIGUSR1'); // the init logs "received SIGUSR1" into the closed pipe
+  await run.out.waitFor(/^signal 10 /);
+  await sleep(200);
+  process.kill(run.initPid, 'SIGTERM');
+  const result = await run.child;
+  t.same(signalsIn(result.stdout).map((s) => s.signo), [10, 15], 'no SIGPIPE reached the program');
+  t.equal(result.exitCode, 0);
+});
