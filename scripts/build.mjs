@@ -1,9 +1,11 @@
 // Bundles src/ into one ESM file: one file to load is measurably faster to start than
 // dozens of modules (docs/startup.md). koffi (native) and pino (loaded only for JSON logs) stay outside.
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+// Chunk names carry content hashes: start clean so old chunks do not pile up in the package.
+rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 await build({
   entryPoints: [new URL('../src/index.ts', import.meta.url).pathname],
   outdir: new URL('../dist', import.meta.url).pathname,

@@ -25,6 +25,11 @@ export async function main(boot: Boot): Promise<never> {
       process.stdout.write(`${explain(buildPlan(parsed.options, { requireProgram: false }))}\n`);
       return exit(0);
     }
+    if (parsed.kind === 'check') {
+      const { check } = await import('./check.js');
+      process.stdout.write(`${check(parsed.file, process.env)}\n`);
+      return exit(0);
+    }
     const plan = buildPlan(parsed.options);
     logger = await createLogger(plan.log);
     installLastResort(logger);

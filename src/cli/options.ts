@@ -41,9 +41,10 @@ export const EXAMPLES: readonly [string, string][] = [
   ['LASTCALL_LEFTOVER_GRACE=5s lastcall -v -- ./start.sh', 'give daemons 5 s after the main program exits; log the timeline'],
   ['lastcall --health :8079 --drain 5s --stop-signal QUIT --grace 30s -- nginx -g "daemon off;"', 'on SIGTERM: /readyz 503, serve 5 s more, SIGQUIT, SIGKILL at 28 s'],
   ['lastcall explain --drain 5s --grace 10s -- nginx', 'print the planned shutdown timeline and warnings, run nothing'],
+  ['lastcall check --config lastcall.yaml', 'validate a multi-program config and print its start and stop order (every problem at file:line:column)'],
 ];
 
-export const USAGE = 'Usage: lastcall [options] -- PROGRAM [ARGS...]\n       lastcall explain [options] [-- PROGRAM [ARGS...]]';
+export const USAGE = 'Usage: lastcall [options] -- PROGRAM [ARGS...]\n       lastcall explain [options] [-- PROGRAM [ARGS...]]\n       lastcall check --config FILE';
 export const SUMMARY = 'Runs PROGRAM as a correct PID 1: forwards every signal, reaps every zombie, exits with its status.';
 export const EPILOGUE =
   "Exit status: the program's, or 128+N if signal N killed it; 2 usage error; 126 not executable; 127 not found; 125 lastcall itself failed.\n" +

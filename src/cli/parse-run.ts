@@ -6,6 +6,7 @@ import { envName, OPTIONS, type OptionName, type OptionSpec } from './options.js
 export type Parsed =
   | { readonly kind: 'run'; readonly options: WrittenOptions }
   | { readonly kind: 'explain'; readonly options: WrittenOptions }
+  | { readonly kind: 'check'; readonly file: string }
   | { readonly kind: 'help' }
   | { readonly kind: 'version' };
 
@@ -18,6 +19,7 @@ const BY_SHORT = new Map(Object.entries(SPECS).filter(([, s]) => s.short).map(([
  * word that is not an option, so `lastcall bash -c ...` works as `lastcall -- bash -c ...`.
  */
 export function parseRunArgs(allArgs: readonly string[], env: NodeJS.ProcessEnv): Parsed {
+  if (allArgs[0] === 'check') return parseCheck(allArgs.slice(1), env);
   // `explain` is a command only as the very first word; a program named explain goes after `--`.
   const explaining = allArgs[0] === 'explain';
   const argv = explaining ? allArgs.slice(1) : allArgs;
@@ -134,4 +136,19 @@ function reword(error: unknown): string {
     default:
       return `${e.message ?? String(error)}; see lastcall --help`;
   }
+}
+
+/** `check --config FILE`, `check FILE`, or LASTCALL_CONFIG. */
+function parseCheck(argv: readonly string[], env: NodeJS.ProcessEnv): Parsed {
+  let values: { config?: string; help?: boolean };
+  let positionals: string[];
+  try {
+    ({ values, positionals } = nodeParseArgs({ args: [...argv], strict: true, allowPositionals: true, options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } } }));
+  } catch (error) {
+    throw new UsageError(reword(error).replace('see lastcall --help', 'usage: lastcall check --config FILE'));
+  }
+  if (values.help) return { kind: 'help' };
+  const file = values.config ?? positionals[0] ?? env.LASTCALL_CONFIG;
+  if (!file || positionals.length > (values.config ? 0 : 1)) throw new UsageError('check takes one config file: lastcall check --config lastcall.yaml (or set LASTCALL_CONFIG)');
+  return { kind: 'check', file };
 }

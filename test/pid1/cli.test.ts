@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { root } from '../helpers/fixtures.js';
@@ -60,4 +61,25 @@ t.test('-w warns for every zombie reaped', async (t) => {
   const result = await startPid1(['sh', '-c', '(sh -c "exit 9" &); sleep 0.3'], { flags: ['-w'] });
   t.equal(result.exitCode, 0);
   t.match(result.stderr, /reaped zombie pid \d+ \(exited with code 9\)/);
+});
+
+t.test('check --config validates a config, prints start and stop order, and runs nothing', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'lastcall-check-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const good = join(dir, 'good.yaml');
+  writeFileSync(good, 'drain: 2s\ngrace: 10s\nprograms:\n  db: { command: [postgres], ready: { tcp: 5432 } }\n  web: { command: [nginx], depends_on: [db], stop: { signal: QUIT } }\n');
+  const ok = await startPid1(['check', '--config', good], { noSeparator: true });
+  t.equal(ok.exitCode, 0, ok.stderr);
+  t.match(ok.stdout, /1\. db .*\n  2\. web .*after db ready/);
+  t.match(ok.stdout, /Stop order[^\n]*\n  1\. web: SIGQUIT/);
+  const bad = join(dir, 'bad.yaml');
+  writeFileSync(bad, 'programs:\n  web: { command: nginx, depends_on: [db] }\n');
+  const refused = await startPid1(['check', bad], { noSeparator: true });
+  t.equal(refused.exitCode, 2);
+  const lines = refused.stderr.trim().split('\n');
+  t.equal(lines.length, 2, refused.stderr);
+  t.ok(lines.every((l) => l.startsWith(`lastcall: ${bad}:2:`)), 'each problem at file:line:column');
+  const missing = await startPid1(['check', '--config', join(dir, 'nope.yaml')], { noSeparator: true });
+  t.equal(missing.exitCode, 2);
+  t.match(missing.stderr, /cannot read it \(ENOENT\)/);
 });
