@@ -121,3 +121,14 @@ t.test('every problem is reported at once, in file order', async (t) => {
   const lines = found.map((l) => Number(/^lastcall\.yaml:(\d+):/.exec(l)?.[1]));
   t.same(lines, [...lines].sort((a, b) => a - b));
 });
+
+t.test('the shipped JSON Schema names exactly the keys the validator accepts', async (t) => {
+  const { readFileSync } = await import('node:fs');
+  const { TOP_KEYS } = await import('../../src/config/file/load.js');
+  const { PROGRAM_KEYS, READY_KINDS } = await import('../../src/config/file/program.js');
+  const schema = JSON.parse(readFileSync(new URL('../../docs/lastcall.schema.json', import.meta.url), 'utf8'));
+  t.same(Object.keys(schema.properties).sort(), [...TOP_KEYS].sort(), 'top level');
+  const program = schema.properties.programs.additionalProperties;
+  t.same(Object.keys(program.properties).sort(), [...PROGRAM_KEYS].sort(), 'program');
+  t.same(Object.keys(program.properties.ready.properties).sort(), [...READY_KINDS, 'interval', 'timeout'].sort(), 'ready');
+});

@@ -13,7 +13,7 @@ const SHUTDOWN_KEYS: Record<string, keyof WrittenShutdown> = {
   grace: 'grace', drain: 'drain', drain_idle: 'drainIdle', drain_ports: 'drainPort', kill_margin: 'killMargin',
   health: 'health', shutdown_on: 'shutdownOn', ready_file: 'readyFile',
 };
-const TOP_KEYS = [...Object.keys(SHUTDOWN_KEYS), 'programs'];
+export const TOP_KEYS = [...Object.keys(SHUTDOWN_KEYS), 'programs'];
 
 /** Thrown with every problem found; `message` is one line per problem, `file:line:column: ...`. */
 export class ConfigError extends UsageError {

@@ -17,8 +17,8 @@ interface Context {
   readonly runningAs: { readonly uid: number };
 }
 
-const KEYS = ['command', 'shell', 'env', 'cwd', 'user', 'group', 'type', 'depends_on', 'ready', 'restart', 'essential', 'stop', 'logs'];
-const READY_KINDS = ['tcp', 'unix', 'http', 'cmd', 'file'] as const;
+export const PROGRAM_KEYS = ['command', 'shell', 'env', 'cwd', 'user', 'group', 'type', 'depends_on', 'ready', 'restart', 'essential', 'stop', 'logs'];
+export const READY_KINDS = ['tcp', 'unix', 'http', 'cmd', 'file'] as const;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 export function checkProgram(checker: Checker, name: string, value: unknown, context: Context): ProgramSpec | undefined {
@@ -45,7 +45,7 @@ export function checkProgram(checker: Checker, name: string, value: unknown, con
     return undefined;
   }
   const p = value as Record<string, unknown>;
-  for (const key of Object.keys(p)) if (!KEYS.includes(key)) problem(key, unknownKey(key, KEYS));
+  for (const key of Object.keys(p)) if (!PROGRAM_KEYS.includes(key)) problem(key, unknownKey(key, PROGRAM_KEYS));
 
   // command
   let argv: string[] = [];
