@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -9,6 +9,7 @@ import { cleanEnvArgv, initArgv, sleep } from '../helpers/init.js';
 // hiding whether the init cleaned up itself. Here a careless crash would leave the sleeps running.
 t.test('an internal error SIGKILLs every descendant and exits 125, leaving no orphan', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'lastcall-crash-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const pids = join(dir, 'pids');
   const program = ['sh', '-c', `sleep 300 & echo $! >> ${pids}; setsid sleep 300 & echo $! >> ${pids}; echo $$ >> ${pids}; wait`];
   const argv = [...cleanEnvArgv({ LASTCALL_INJECT_FAULT: '500' }), ...initArgv(), '--', ...program];

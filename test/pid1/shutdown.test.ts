@@ -1,6 +1,6 @@
 // The shutdown choreography, black-box: lastcall as PID 1, timings read from its own JSON
 // timeline (ms since it started) and checked with tolerances sized for a loaded 2-core machine.
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import { connect, createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -145,7 +145,9 @@ t.test('exit status after shutdown: 143 after SIGTERM, 131 after SIGQUIT, remapp
 });
 
 t.test('--ready-file is created when the program starts and removed at the shutdown signal', async (t) => {
-  const file = join(mkdtempSync(join(tmpdir(), 'lastcall-ready-')), 'ready');
+  const dir = mkdtempSync(join(tmpdir(), 'lastcall-ready-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'ready');
   const run = await startWatched([sigrecord, '--exit-on', '15'], { flags: ['--ready-file', file, '--drain', '1s', '-v'] });
   await run.out.waitFor(/^ready /);
   t.ok(existsSync(file), 'exists while running');
@@ -159,7 +161,9 @@ t.test('--health on an address in use: exit 2 with one line, nothing spawned', a
   const blocker = createTcpServer();
   await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
   const port = (blocker.address() as { port: number }).port;
-  const marker = join(mkdtempSync(join(tmpdir(), 'lastcall-health-')), 'spawned');
+  const dir = mkdtempSync(join(tmpdir(), 'lastcall-health-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const marker = join(dir, 'spawned');
   const result = await startPid1(['touch', marker], { flags: ['--health', `127.0.0.1:${port}`] });
   blocker.close();
   t.equal(result.exitCode, 2);

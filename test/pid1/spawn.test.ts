@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -7,6 +7,7 @@ import { startPid1, startWatched } from '../helpers/init.js';
 
 const sigrecord = fixture('sigrecord');
 const scratch = mkdtempSync(join(tmpdir(), 'lastcall-spawn-'));
+t.teardown(() => rmSync(scratch, { recursive: true, force: true }));
 
 t.test('argv reaches the program verbatim, with no shell in between', async (t) => {
   const args = ['a b', '', '$HOME', '*', "it's", '--', '-v', 'ünïcødé'];
