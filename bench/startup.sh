@@ -9,7 +9,8 @@ for tool in hyperfine tini dumb-init; do
 done
 node scripts/ensure-ready.mjs
 floor=$(mktemp --suffix=.mjs)
-trap 'rm -f "$floor"' EXIT
+table=$(mktemp)
+trap 'rm -f "$floor" "$table"' EXIT
 # The Node floor: the least a Node init must do (spawn, forward TERM/INT/USR1, pass the status on).
 cat > "$floor" <<'JS'
 import { spawn } from 'node:child_process';
@@ -18,9 +19,10 @@ for (const s of ['SIGTERM', 'SIGINT', 'SIGUSR1']) process.on(s, () => child.kill
 child.on('exit', (code, signal) => process.exit(code ?? 128 + (signal ? 15 : 0)));
 JS
 echo "machine: $(nproc) cores, $(uname -r), node $(node --version), $(date -u +%Y-%m-%d)"
-env -u NODE_EXTRA_CA_CERTS hyperfine -N --warmup 5 --runs "${RUNS:-50}" --export-markdown /dev/stdout \
+env -u NODE_EXTRA_CA_CERTS hyperfine -N --warmup 5 --runs "${RUNS:-50}" --style basic --export-markdown "$table" \
   'node -e 0' \
   "node $floor true" \
   'bin/lastcall.js -- true' \
   'tini -- true' \
-  'dumb-init -- true' | sed "s|$floor|node-floor.mjs|"
+  'dumb-init -- true' >/dev/null
+sed "s|$floor|node-floor.mjs|" "$table"
