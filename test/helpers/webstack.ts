@@ -17,7 +17,7 @@
 //   await run.child;
 //   stack.remove();
 import { execa } from 'execa';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -55,14 +55,23 @@ export interface Webstack {
 export async function prepareWebstack(options: { port?: number } = {}): Promise<Webstack> {
   const port = options.port ?? (await freePort());
   const runDir = mkdtempSync(join(tmpdir(), 'lastcall-webstack-'));
+  // A world-readable copy of the example: start.sh drops to www-data, which may not be able to
+  // reach the checkout itself (a clone under /root or in a mode-0700 mktemp directory).
+  const copy = mkdtempSync(join(tmpdir(), 'lastcall-webstack-example-'));
+  cpSync(exampleDir, copy, { recursive: true, filter: (source) => !source.includes('scale-down') });
+  chmodSync(copy, 0o755);
+  const script = join(copy, 'start.sh');
   const env = { LISTEN: `127.0.0.1:${port}`, RUN_DIR: runDir };
-  const check = await execa(startScript, ['--check'], { env, extendEnv: true, reject: false, all: true, timeout: 20_000 });
-  const remove = () => rmSync(runDir, { recursive: true, force: true });
+  const check = await execa(script, ['--check'], { env, extendEnv: true, reject: false, all: true, timeout: 20_000 });
+  const remove = () => {
+    rmSync(runDir, { recursive: true, force: true });
+    rmSync(copy, { recursive: true, force: true });
+  };
   if (check.exitCode !== 0) {
     remove();
     throw new Error(`start.sh --check failed (exit ${check.exitCode}):\n${check.all}`);
   }
-  const program = ['env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), startScript];
+  const program = ['env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), script];
   return { port, url: `http://127.0.0.1:${port}`, runDir, program, remove };
 }
 
