@@ -98,6 +98,8 @@ export async function hostPidOfInit(unsharePid: number, timeoutMs = 10_000): Pro
     } catch {
       // not there yet
     }
+    // An init that refused its options has already exited: say so now, not after the timeout.
+    if (!/\) [RSDT]/.test(readProcStat(unsharePid))) throw new Error(`unshare (pid ${unsharePid}) exited: the init under test did not start`);
     if (Date.now() > deadline) throw new Error(`unshare (pid ${unsharePid}) started no init within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 5));
   }
@@ -176,4 +178,12 @@ export async function startWatched(program: string[], options: Pid1Options = {})
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function readProcStat(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return '';
+  }
 }
