@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t from 'tap';
 import { execa } from 'execa';
 import { cleanEnvArgv, initArgv, namespacePrefix } from '../helpers/init.js';
@@ -7,12 +10,14 @@ import { cleanEnvArgv, initArgv, namespacePrefix } from '../helpers/init.js';
 // the init, then reports which of the program's processes are still alive. The namespace (and so
 // any init that ignores the fault) ends with the shell, which bounds the test.
 t.test('an internal error SIGKILLs every descendant and exits 125, leaving no orphan', async (t) => {
-  const program = 'sleep 300 & echo $! >> /tmp/pids; setsid sleep 300 & echo $! >> /tmp/pids; echo $$ >> /tmp/pids; wait';
+  const dir = mkdtempSync(join(tmpdir(), 'lastcall-crash-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const pids = join(dir, 'pids');
+  const program = `sleep 300 & echo $! >> ${pids}; setsid sleep 300 & echo $! >> ${pids}; echo $$ >> ${pids}; wait`;
   const init = [...cleanEnvArgv({ LASTCALL_INJECT_FAULT: '500' }), ...initArgv(), '--', 'sh', '-c', program].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  const shell = `mount -t tmpfs tmpfs /tmp; (sleep 8; kill -KILL -1) & timeout -s KILL 6 ${init}; echo "init-exit=$?"; sleep 0.2
-    for pid in $(cat /tmp/pids); do grep -q '^State:[[:space:]]*Z' /proc/$pid/status 2>/dev/null || { kill -0 $pid 2>/dev/null && echo "alive=$pid"; }; done; exit 0`;
+  const shell = `(sleep 8; kill -KILL -1) & timeout -s KILL 6 ${init}; echo "init-exit=$?"; sleep 0.2
+    for pid in $(cat ${pids}); do grep -q '^State:[[:space:]]*Z' /proc/$pid/status 2>/dev/null || { kill -0 $pid 2>/dev/null && echo "alive=$pid"; }; done; exit 0`;
   const prefix = namespacePrefix();
-  prefix.splice(prefix.indexOf('--pid'), 0, '--mount');
   const result = await execa(prefix[0]!, [...prefix.slice(1), 'sh', '-c', shell], { reject: false, timeout: 30_000 });
   t.match(result.stdout, /^init-exit=125$/m, 'the documented exit code for a failure of lastcall itself');
   t.match(result.stderr, /internal error: .*injected fault/);
