@@ -1,6 +1,7 @@
 import { parseDuration } from './duration.js';
 import { parseSignal } from './signals.js';
 import { UsageError } from './errors.js';
+import { collector, splitList } from './problems.js';
 import { buildShutdownPlan, type ShutdownPlan, type WrittenShutdown } from './shutdown.js';
 
 /** What the user wrote, as strings, before validation (from flags or LASTCALL_* variables). */
@@ -54,15 +55,7 @@ const LEVELS = ['warn', 'info', 'debug', 'trace'] as const;
  */
 export function buildPlan(written: WrittenOptions, { requireProgram = true } = {}): Plan {
   const problems: string[] = [];
-  const attempt = <T>(fn: () => T): T | undefined => {
-    try {
-      return fn();
-    } catch (error) {
-      if (error instanceof UsageError) problems.push(error.message);
-      else throw error;
-      return undefined;
-    }
-  };
+  const attempt = collector(problems);
 
   const argv = written.command;
   if (requireProgram && (argv.length === 0 || argv[0] === '')) {
@@ -80,7 +73,7 @@ export function buildPlan(written: WrittenOptions, { requireProgram = true } = {
       const from = parseSignal(m[1]!, '--rewrite');
       if (from === 9 || from === 19) throw new UsageError(`--rewrite: ${m[1]} cannot be caught, so it cannot be rewritten`);
       rewrite.set(from, parseSignal(m[2]!, '--rewrite', { allowZero: true }));
-    });
+    }, undefined);
   }
 
   const remapExit = new Set<number>();
@@ -90,8 +83,8 @@ export function buildPlan(written: WrittenOptions, { requireProgram = true } = {
     else remapExit.add(n);
   }
 
-  const leftoverGraceMs = attempt(() => parseDuration(written.leftoverGrace ?? '2s', '--leftover-grace')) ?? 0;
-  const pdeathsig = written.pdeathsig === undefined ? undefined : attempt(() => parseSignal(written.pdeathsig!, '--pdeathsig'));
+  const leftoverGraceMs = attempt(() => parseDuration(written.leftoverGrace ?? '2s', '--leftover-grace'), 0);
+  const pdeathsig = written.pdeathsig === undefined ? undefined : attempt<number | undefined>(() => parseSignal(written.pdeathsig!, '--pdeathsig'), undefined);
 
   const shutdown = buildShutdownPlan(written, problems);
 
@@ -118,10 +111,6 @@ export function buildPlan(written: WrittenOptions, { requireProgram = true } = {
   });
 }
 
-/** Repeatable options also come from one LASTCALL_* variable, so accept "a,b" as two values. */
-function splitList(values: readonly string[] | undefined): string[] {
-  return (values ?? []).flatMap((v) => String(v).split(',')).map((v) => v.trim()).filter((v) => v !== '');
-}
 
 function basename(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1) || path;

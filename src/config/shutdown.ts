@@ -1,5 +1,6 @@
 import { formatDuration, parseDuration } from './duration.js';
 import { UsageError } from './errors.js';
+import { collector, splitList } from './problems.js';
 import { parseSignal, signalName } from './signals.js';
 
 /** The shutdown options as written (flags or LASTCALL_* variables). */
@@ -41,22 +42,14 @@ export function killDeadlineMs(plan: ShutdownPlan): number | undefined {
 
 /** Validates the shutdown options; every problem goes to `problems`, one line each. */
 export function buildShutdownPlan(written: WrittenShutdown, problems: string[]): ShutdownPlan {
-  const attempt = <T>(fn: () => T, fallback: T): T => {
-    try {
-      return fn();
-    } catch (error) {
-      if (!(error instanceof UsageError)) throw error;
-      problems.push(error.message);
-      return fallback;
-    }
-  };
+  const attempt = collector(problems);
   const signals = new Set<number>();
-  for (const name of list(written.shutdownOn ?? ['TERM', 'INT'])) signals.add(attempt(() => parseSignal(name, '--shutdown-on'), 15));
+  for (const name of splitList(written.shutdownOn ?? ['TERM', 'INT'])) signals.add(attempt(() => parseSignal(name, '--shutdown-on'), 15));
   const stopSignal = written.stopSignal === undefined ? undefined : attempt(() => parseSignal(written.stopSignal!, '--stop-signal'), 15);
   const drainMs = attempt(() => parseDuration(written.drain ?? '0', '--drain'), 0);
   const drainIdleMs = written.drainIdle === undefined ? undefined : attempt(() => parseDuration(written.drainIdle!, '--drain-idle'), 0);
   const drainPorts: number[] = [];
-  for (const port of list(written.drainPort)) {
+  for (const port of splitList(written.drainPort)) {
     const n = Number(port);
     if (!/^\d+$/.test(port) || n < 1 || n > 65535) problems.push(`--drain-port: expected a TCP port from 1 to 65535, got \`${port}\``);
     else drainPorts.push(n);
@@ -93,8 +86,4 @@ export function parseAddress(text: string): { host: string; port: number } {
 
 export function describeSignals(signals: ReadonlySet<number>): string {
   return [...signals].map(signalName).join(', ');
-}
-
-function list(values: readonly string[] | undefined): string[] {
-  return (values ?? []).flatMap((v) => String(v).split(',')).map((v) => v.trim()).filter((v) => v !== '');
 }

@@ -187,3 +187,10 @@ function readProcStat(pid: number): string {
     return '';
   }
 }
+
+/** One event of lastcall's JSON timeline (--log-format json on stderr); `t` is ms since it started. */
+export interface TimelineEvent { event: string; t: number; [key: string]: unknown }
+
+export function timeline(stderr: string): TimelineEvent[] {
+  return stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as TimelineEvent);
+}

@@ -1,10 +1,5 @@
 import t from 'tap';
-import { startPid1, startWatched } from '../helpers/init.js';
-
-/** JSON timeline lines from the init's stderr (lastcall --log-format json). */
-function timeline(stderr: string): { event: string; t: number; [k: string]: unknown }[] {
-  return stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
-}
+import { startPid1, startWatched, timeline } from '../helpers/init.js';
 
 // A daemon that escaped into its own session (setsid), as a forking server would.
 const escapee = (onTerm: string) => `setsid sh -c 'trap "${onTerm}" TERM; echo escapee-ready; while :; do sleep 0.05; done' &`;

@@ -7,22 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { fixture } from '../helpers/fixtures.js';
-import { signalsIn, sleep, startPid1, startWatched } from '../helpers/init.js';
+import { signalsIn, sleep, startPid1, startWatched, timeline, type TimelineEvent } from '../helpers/init.js';
+import { freePort } from '../helpers/webstack.js';
 
 const sigrecord = fixture('sigrecord');
 
-interface Event { event: string; t: number; [key: string]: unknown }
-const timeline = (stderr: string): Event[] => stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Event);
-const find = (events: Event[], name: string, extra: (e: Event) => boolean = () => true) => events.find((e) => e.event === name && extra(e));
-
-/** A free TCP port on loopback, found by binding port 0. */
-async function freePort(): Promise<number> {
-  const server = createTcpServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+const find = (events: TimelineEvent[], name: string, extra: (e: TimelineEvent) => boolean = () => true) => events.find((e) => e.event === name && extra(e));
 
 function get(url: string): Promise<number> {
   return new Promise((resolve) => {
