@@ -1,6 +1,6 @@
 // The CLI: the only code that reads argv and env, and the one place lastcall exits.
 import { EXIT, UsageError } from '../config/errors.js';
-import { buildPlan, type Plan } from '../config/plan.js';
+import { buildPlan } from '../config/plan.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { run, type SignalSource } from '../os/runtime.js';
 import { killEverything, prepareProcess } from '../os/setup.js';
@@ -78,5 +78,3 @@ function injectFault(after: string | undefined): void {
 function exit(code: number): never {
   process.exit(code);
 }
-
-export type { Plan };
