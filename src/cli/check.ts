@@ -28,6 +28,7 @@ function describeStart(p: ProgramSpec): string {
 
 function describeStop(p: ProgramSpec): string {
   if (p.type === 'oneshot') return `${p.name} (oneshot: already finished)`;
-  const how = [p.stop.http ? `${p.stop.http.method} ${p.stop.http.url}` : '', p.stop.command ? p.stop.command.join(' ') : '', signalName(p.stop.signal)].filter(Boolean).join(', then ');
-  return `${p.name}: ${how}, SIGKILL after ${formatDuration(p.stop.timeoutMs)}`;
+  const how = [p.stop.http ? `${p.stop.http.method} ${p.stop.http.url}` : '', p.stop.command ? p.stop.command.join(' ') : '', p.stop.signal === undefined ? '' : signalName(p.stop.signal)].filter(Boolean).join(', then ');
+  const wait = p.stop.signal === undefined ? ', then wait for it to exit' : '';
+  return `${p.name}: ${how}${wait}${p.stop.timeoutMs === undefined ? '' : `, SIGKILL after ${formatDuration(p.stop.timeoutMs)}`}`;
 }

@@ -1,6 +1,6 @@
 // `lastcall explain`: the shutdown timeline these flags would produce, and what looks wrong.
 import { formatDuration } from '../config/duration.js';
-import type { Plan } from '../config/plan.js';
+import { mainProgram, type Plan } from '../config/plan.js';
 import { describeSignals, killDeadlineMs } from '../config/shutdown.js';
 import { signalName } from '../config/signals.js';
 
@@ -11,7 +11,8 @@ const GRACEFUL_SIGNAL: Record<string, string> = { nginx: 'QUIT', 'php-fpm': 'QUI
 
 export function explain(plan: Plan): string {
   const s = plan.shutdown;
-  const program = plan.main.argv.length > 0 ? plan.main.name : 'the program';
+  const main = mainProgram(plan);
+  const program = main.argv.length > 0 ? main.name : 'the program';
   const received = [...s.signals][0] ?? 15;
   const stopSignal = s.stopSignal ?? plan.rewrite.get(received) ?? received;
   const target = plan.toGroup ? `${program}'s process group` : program;
@@ -48,9 +49,10 @@ function warningsFor(plan: Plan, stopSignal: number, deadline: number | undefine
   if (deadline !== undefined && s.drainMs > 0 && deadline - s.drainMs < 1000) {
     warnings.push(`only ${formatDuration(deadline - s.drainMs)} between the stop signal and the SIGKILL: in-flight work may not finish; shorten --drain or raise --grace`);
   }
-  const graceful = GRACEFUL_SIGNAL[plan.main.name.replace(/[\d.]+$/, '')];
+  const main = mainProgram(plan);
+  const graceful = GRACEFUL_SIGNAL[main.name.replace(/[\d.]+$/, '')];
   if (graceful && stopSignal === 15) {
-    warnings.push(`${plan.main.name} treats SIGTERM as a fast shutdown and drops requests in flight; its graceful signal is SIG${graceful}: add --stop-signal ${graceful}`);
+    warnings.push(`${main.name} treats SIGTERM as a fast shutdown and drops requests in flight; its graceful signal is SIG${graceful}: add --stop-signal ${graceful}`);
   }
   return warnings;
 }

@@ -1,10 +1,13 @@
 // The CLI: the only code that reads argv and env, and the one place lastcall exits.
 import { EXIT, UsageError } from '../config/errors.js';
-import { buildPlan } from '../config/plan.js';
+import { buildPlan, type Plan } from '../config/plan.js';
+import { parseSignal } from '../config/signals.js';
 import { createLogger, type Logger } from '../log/logger.js';
-import { run, type SignalSource } from '../os/runtime.js';
+import { run, type Running, type Services, type SignalSource } from '../os/runtime.js';
+import type { ControlRequest, ControlResponse } from '../supervisor/status.js';
 import { killEverything, prepareProcess } from '../os/setup.js';
 import { parseRunArgs } from './parse-run.js';
+import { readFileSync } from 'node:fs';
 
 export interface Boot {
   readonly signals: SignalSource & { readonly realtime: boolean };
@@ -30,19 +33,74 @@ export async function main(boot: Boot): Promise<never> {
       process.stdout.write(`${check(parsed.file, process.env)}\n`);
       return exit(0);
     }
+    if (parsed.kind === 'ctl') {
+      const { runCtl } = await import('../ctl/client.js');
+      return exit(await runCtl(parsed.args, process.env, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) }));
+    }
+    if (parsed.kind === 'import') {
+      const { runImport } = await import('./import.js');
+      return exit(runImport(parsed.args, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s), readFile: (path) => readFileSync(path, 'utf8') }));
+    }
     const plan = buildPlan(parsed.options);
     logger = await createLogger(plan.log);
     installLastResort(logger);
-    const health = plan.shutdown.health ? await (await import('../health/server.js')).startHealth(plan.shutdown.health) : undefined;
+    // Everything that can refuse (a port in use, a socket path taken) does so before any spawn.
+    let running: Running | undefined;
+    const snapshot = () => running!.snapshot();
+    const health = plan.shutdown.health
+      ? await (await import('../health/server.js')).startHealth(plan.shutdown.health, plan.mode === 'multi' ? { snapshot } : {})
+      : undefined;
+    const services: Services | undefined = plan.mode === 'multi' ? (await import('../os/services.js')).multiProgramServices(plan) : undefined;
+    const control = plan.mode === 'multi' ? await startControlSocket(plan, logger, (request) => handleControl(running!, request)) : undefined;
     prepareProcess(plan, boot.signals.realtime);
     injectFault(process.env.LASTCALL_INJECT_FAULT);
-    return exit(await run(plan, boot.signals, logger, health));
+    running = run(plan, boot.signals, logger, health, services);
+    const code = await running.exitCode;
+    control?.close();
+    return exit(code);
   } catch (error) {
     if (error instanceof UsageError) {
       for (const line of error.message.split('\n')) process.stderr.write(`lastcall: ${line}\n`);
       return exit(error.exitCode);
     }
     return crash(error, logger);
+  }
+}
+
+/**
+ * The control socket. An explicit --socket (or LASTCALL_SOCKET) that cannot be served is a usage
+ * error; the default path failing (a read-only root with no /tmp) only costs `ctl`, so it warns.
+ */
+async function startControlSocket(plan: Plan, logger: Logger, handle: (request: ControlRequest) => Promise<ControlResponse>) {
+  const { resolveSocketPath } = await import('../ctl/socket-path.js');
+  const { startControl } = await import('../ctl/server.js');
+  const explicit = plan.socket ?? (process.env.LASTCALL_SOCKET || undefined);
+  const path = resolveSocketPath(plan.socket, process.env, process.getuid?.() ?? 0);
+  try {
+    return await startControl(path, handle, { onError: (error) => logger.fatal(`control socket: ${error.message}`) });
+  } catch (error) {
+    if (explicit !== undefined || !(error instanceof UsageError)) throw error;
+    logger.fatal(`${error.message}; lastcall ctl will not work (set --socket to a writable path)`);
+    return undefined;
+  }
+}
+
+/** ctl requests: status is read from a snapshot; everything else is the core's decision. */
+async function handleControl(running: Running, request: ControlRequest): Promise<ControlResponse> {
+  switch (request.command) {
+    case 'status':
+      return { ok: true, status: running.snapshot() };
+    case 'signal': {
+      let signo: number;
+      try {
+        signo = parseSignal(request.signal, 'signal');
+      } catch (error) {
+        return { ok: false, error: (error as Error).message };
+      }
+      return running.control({ command: 'signal', name: request.name, signo });
+    }
+    default:
+      return running.control(request);
   }
 }
 

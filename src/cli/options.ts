@@ -10,6 +10,8 @@ export interface OptionSpec {
 }
 
 export const OPTIONS = {
+  config: { short: 'c', type: 'string', describe: 'Run the programs described in this YAML file (multi-program mode) instead of one program after `--`' },
+  socket: { type: 'string', describe: 'Control socket for `lastcall ctl` (default $XDG_RUNTIME_DIR/lastcall.sock, else /run/lastcall.sock, else /tmp/lastcall-UID.sock)' },
   pgroup: { short: 'g', type: 'boolean', describe: "Forward signals to the program's process group, not only the program" },
   rewrite: { short: 'r', type: 'string', multiple: true, describe: 'Rewrite signal FROM to TO before forwarding (FROM:TO, names or numbers; TO of 0 drops it). Repeatable' },
   'remap-exit': { short: 'e', type: 'string', multiple: true, describe: 'Report exit code CODE as 0 (like tini -e). Repeatable' },
@@ -41,10 +43,13 @@ export const EXAMPLES: readonly [string, string][] = [
   ['LASTCALL_LEFTOVER_GRACE=5s lastcall -v -- ./start.sh', 'give daemons 5 s after the main program exits; log the timeline'],
   ['lastcall --health :8079 --drain 5s --stop-signal QUIT --grace 30s -- nginx -g "daemon off;"', 'on SIGTERM: /readyz 503, serve 5 s more, SIGQUIT, SIGKILL at 28 s'],
   ['lastcall explain --drain 5s --grace 10s -- nginx', 'print the planned shutdown timeline and warnings, run nothing'],
+  ['lastcall --config lastcall.yaml', 'run several programs: dependencies, readiness, restarts, ordered stop'],
+  ['lastcall ctl status', 'show the programs of a running lastcall --config (also start, stop, restart, signal, shutdown)'],
+  ['lastcall import supervisord.conf -o lastcall.yaml', 'convert a supervisord.conf (or a Procfile) to a lastcall config'],
   ['lastcall check --config lastcall.yaml', 'validate a multi-program config and print its start and stop order (every problem at file:line:column)'],
 ];
 
-export const USAGE = 'Usage: lastcall [options] -- PROGRAM [ARGS...]\n       lastcall explain [options] [-- PROGRAM [ARGS...]]\n       lastcall check --config FILE';
+export const USAGE = 'Usage: lastcall [options] -- PROGRAM [ARGS...]\n       lastcall [options] --config FILE\n       lastcall explain [options] [-- PROGRAM [ARGS...]]\n       lastcall check --config FILE\n       lastcall ctl status|start|stop|restart|signal|shutdown [NAME] [SIG] [--json] [--socket PATH]\n       lastcall import FILE [-o OUT] [--format supervisord|procfile]';
 export const SUMMARY = 'Runs PROGRAM as a correct PID 1: forwards every signal, reaps every zombie, exits with its status.';
 export const EPILOGUE =
   "Exit status: the program's, or 128+N if signal N killed it; 2 usage error; 126 not executable; 127 not found; 125 lastcall itself failed.\n" +

@@ -7,6 +7,9 @@ export type Parsed =
   | { readonly kind: 'run'; readonly options: WrittenOptions }
   | { readonly kind: 'explain'; readonly options: WrittenOptions }
   | { readonly kind: 'check'; readonly file: string }
+  /** `ctl` and `import` take their own arguments, parsed by their own modules. */
+  | { readonly kind: 'ctl'; readonly args: readonly string[] }
+  | { readonly kind: 'import'; readonly args: readonly string[] }
   | { readonly kind: 'help' }
   | { readonly kind: 'version' };
 
@@ -20,6 +23,8 @@ const BY_SHORT = new Map(Object.entries(SPECS).filter(([, s]) => s.short).map(([
  */
 export function parseRunArgs(allArgs: readonly string[], env: NodeJS.ProcessEnv): Parsed {
   if (allArgs[0] === 'check') return parseCheck(allArgs.slice(1), env);
+  if (allArgs[0] === 'ctl') return { kind: 'ctl', args: allArgs.slice(1) };
+  if (allArgs[0] === 'import') return { kind: 'import', args: allArgs.slice(1) };
   // `explain` is a command only as the very first word; a program named explain goes after `--`.
   const explaining = allArgs[0] === 'explain';
   const argv = explaining ? allArgs.slice(1) : allArgs;
@@ -62,6 +67,8 @@ export function parseRunArgs(allArgs: readonly string[], env: NodeJS.ProcessEnv)
     kind: explaining ? 'explain' : 'run',
     options: {
       command,
+      config: pick('config', String),
+      socket: pick('socket', String),
       pgroup: pick('pgroup', envBoolean('pgroup')),
       rewrite: pick('rewrite', list),
       remapExit: pick('remap-exit', list),

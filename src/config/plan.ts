@@ -3,10 +3,16 @@ import { parseSignal } from './signals.js';
 import { UsageError } from './errors.js';
 import { collector, splitList } from './problems.js';
 import { buildShutdownPlan, type ShutdownPlan, type WrittenShutdown } from './shutdown.js';
+import type { ProgramSpec } from './file/types.js';
+import { loadConfig } from './file/load.js';
 
 /** What the user wrote, as strings, before validation (from flags or LASTCALL_* variables). */
 export interface WrittenOptions extends WrittenShutdown {
   command: string[];
+  /** Multi-program mode: the YAML file (--config or LASTCALL_CONFIG). */
+  config?: string;
+  /** The control socket's path (--socket or LASTCALL_SOCKET). */
+  socket?: string;
   pgroup?: boolean;
   rewrite?: string[];
   remapExit?: (string | number)[];
@@ -17,14 +23,22 @@ export interface WrittenOptions extends WrittenShutdown {
   logFormat?: string;
 }
 
-export interface ProgramPlan {
-  readonly name: string;
-  readonly argv: readonly string[];
-}
+/** One program, however it was described: `-- CMD` or an entry of the config file. */
+export type ProgramPlan = ProgramSpec;
 
 /** Everything the supervisor needs, validated and in numbers: the core never parses text. */
 export interface Plan {
-  readonly main: ProgramPlan;
+  /**
+   * single: `lastcall -- CMD`, tini-compatible: lastcall exits with the program's status.
+   * multi: `--config FILE`: the exit rule of docs/multi-process.md.
+   */
+  readonly mode: 'single' | 'multi';
+  /** In config order; single mode has exactly one. */
+  readonly programs: readonly ProgramPlan[];
+  /** The control socket: the path asked for, or undefined for the default (multi mode only). */
+  readonly socket: string | undefined;
+  /** The config file, for messages. */
+  readonly configFile: string | undefined;
   /** Forward to the child's process group (-g) instead of the child alone. */
   readonly toGroup: boolean;
   /** Signal number received -> number sent; 0 drops the signal. */
@@ -53,12 +67,15 @@ const LEVELS = ['warn', 'info', 'debug', 'trace'] as const;
  * Validates every option and reports all problems at once, one per line.
  * `explain` plans without a program, so it can show the timeline for flags alone.
  */
-export function buildPlan(written: WrittenOptions, { requireProgram = true } = {}): Plan {
+export function buildPlan(written: WrittenOptions, { requireProgram = true, env = process.env }: { requireProgram?: boolean; env?: NodeJS.ProcessEnv } = {}): Plan {
   const problems: string[] = [];
   const attempt = collector(problems);
 
   const argv = written.command;
-  if (requireProgram && (argv.length === 0 || argv[0] === '')) {
+  const multi = written.config !== undefined;
+  if (multi && argv.length > 0) {
+    problems.push(`--config ${written.config} and a program after \`--\` (${argv[0]}): give one or the other; add the program to the config file's \`programs\``);
+  } else if (!multi && requireProgram && (argv.length === 0 || argv[0] === '')) {
     problems.push('no program given: write it after `--`, e.g. `lastcall -- nginx -g "daemon off;"`');
   }
   for (const arg of argv) {
@@ -86,7 +103,12 @@ export function buildPlan(written: WrittenOptions, { requireProgram = true } = {
   const leftoverGraceMs = attempt(() => parseDuration(written.leftoverGrace ?? '2s', '--leftover-grace'), 0);
   const pdeathsig = written.pdeathsig === undefined ? undefined : attempt<number | undefined>(() => parseSignal(written.pdeathsig!, '--pdeathsig'), undefined);
 
-  const shutdown = buildShutdownPlan(written, problems);
+  // A config file brings its own shutdown settings; flags and LASTCALL_* variables override them.
+  const config = multi ? loadConfig(written.config!, env) : undefined;
+  const fromFlags = Object.fromEntries(Object.entries(written).filter(([, v]) => v !== undefined));
+  const shutdown = buildShutdownPlan({ ...config?.written, ...fromFlags }, problems);
+  if (multi && written.stopSignal !== undefined) problems.push('--stop-signal applies to a single program; with --config, set `stop: { signal: ... }` for each program');
+  if (multi && written.pgroup) problems.push('--pgroup applies to a single program; with --config, each program is already its own process group');
 
   const format = written.logFormat ?? 'human';
   if (format !== 'human' && format !== 'json') problems.push(`--log-format: expected human or json, got \`${format}\``);
@@ -95,7 +117,10 @@ export function buildPlan(written: WrittenOptions, { requireProgram = true } = {
 
   if (problems.length > 0) throw new UsageError(problems.join('\n'));
   return Object.freeze({
-    main: Object.freeze({ name: basename(argv[0] ?? 'program'), argv: Object.freeze([...argv]) }),
+    mode: multi ? 'multi' : 'single',
+    programs: config ? Object.freeze([...config.programs.values()]) : [singleProgram(argv, shutdown)],
+    socket: written.socket,
+    configFile: written.config,
     toGroup: written.pgroup ?? false,
     rewrite,
     remapExit,
@@ -111,6 +136,28 @@ export function buildPlan(written: WrittenOptions, { requireProgram = true } = {
   });
 }
 
+/** `lastcall -- CMD`: one essential program that never restarts and stops with the signal received (or --stop-signal). */
+function singleProgram(argv: readonly string[], shutdown: ShutdownPlan): ProgramPlan {
+  return Object.freeze({
+    name: basename(argv[0] ?? 'program'),
+    argv: Object.freeze([...argv]),
+    env: undefined,
+    cwd: undefined,
+    user: undefined,
+    type: 'longrun',
+    dependsOn: [],
+    ready: undefined,
+    restart: { policy: 'never' as const, initialMs: 0, maxMs: 0, maxRestarts: 0, windowMs: 0 },
+    essential: true,
+    stop: { signal: shutdown.stopSignal, command: undefined, http: undefined, timeoutMs: undefined },
+    logs: 'inherit',
+  });
+}
+
+/** The first program: the only one in single mode (explain and the CLI's messages use it). */
+export function mainProgram(plan: Plan): ProgramPlan {
+  return plan.programs[0]!;
+}
 
 function basename(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1) || path;

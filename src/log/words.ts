@@ -8,14 +8,27 @@ export type Level = 'error' | 'warn' | 'info' | 'debug' | 'trace';
 export function levelOf(event: LogEvent): Level {
   switch (event.kind) {
     case 'spawn-failed':
+    case 'program-failed':
+    case 'ready-timeout':
       return 'error';
+    case 'restart-scheduled':
+    case 'essential-ended':
+      return 'warn';
+    case 'stop-action-done':
+      return event.ok ? 'info' : 'warn';
+    case 'program-ready':
+    case 'program-done':
+    case 'stop-action':
+    case 'all-programs-down':
+    case 'control':
+      return 'info';
     case 'leftovers-kill-wait-expired':
     case 'deadline-reached':
       return 'warn';
     case 'orphan-reaped':
       return event.warn ? 'warn' : 'debug';
     case 'signal-sent':
-      if ((event.reason === 'leftover-kill' || event.reason === 'deadline-kill') && event.pids.length > 0) return 'warn';
+      if (['leftover-kill', 'deadline-kill', 'stop-timeout', 'ready-timeout'].includes(event.reason) && event.pids.length > 0) return 'warn';
       return event.reason === 'leftover-cont' ? 'debug' : 'info';
     case 'signal-dropped':
       return 'debug';
@@ -39,11 +52,31 @@ export function describe(event: LogEvent): string {
     case 'signal-received':
       return `received ${signalName(event.signo)}`;
     case 'signal-sent':
-      return describeSend(event.signo, event.target, event.reason, event.pids);
+      return describeSend(event.signo, event.target, event.reason, event.pids, event.program);
     case 'signal-dropped':
       return `dropped ${signalName(event.signo)} (${event.why === 'rewrite' ? 'rewritten to 0' : 'no program running'})`;
     case 'program-exited':
       return `${event.program} (pid ${event.pid}) ${describeStatus(event.status)}`;
+    case 'program-ready':
+      return `${event.program} is ready (${formatDuration(event.afterMs)} after it started)`;
+    case 'restart-scheduled':
+      return `${event.program} restarts in ${formatDuration(event.inMs)} (restart ${event.attempt} within the window)`;
+    case 'program-done':
+      return `${event.program} ${{ completed: 'completed', policy: 'stays down (its restart policy)', held: 'stays down (stopped by lastcall ctl)' }[event.why]}`;
+    case 'program-failed':
+      return `${event.program} failed: ${event.reason}`;
+    case 'ready-timeout':
+      return `${event.program} was not ready ${formatDuration(event.afterMs)} after it started (ready.timeout): killing it`;
+    case 'stop-action':
+      return `stopping ${event.program}: ${event.what}`;
+    case 'stop-action-done':
+      return `${event.program}: stop ${event.ok ? 'action done' : 'action failed'} (${event.detail})`;
+    case 'essential-ended':
+      return `${event.program} is essential and is down (status ${event.exitCode}): stopping everything`;
+    case 'all-programs-down':
+      return `every program has stopped for good (status ${event.exitCode})`;
+    case 'control':
+      return `lastcall ctl ${event.request}`;
     case 'orphan-reaped':
       return `reaped zombie pid ${event.pid} (${describeStatus(event.status)})`;
     case 'leftovers-kill-wait-expired':
@@ -61,11 +94,12 @@ export function describe(event: LogEvent): string {
   }
 }
 
-function describeSend(signo: number, target: Target, reason: string, pids: readonly number[]): string {
+function describeSend(signo: number, target: Target, reason: string, pids: readonly number[], program: string | undefined): string {
   const sig = signalName(signo);
-  const verb = reason === 'stop' ? 'sent' : 'forwarded';
-  if (target.kind === 'pid') return pids.length > 0 ? `${verb} ${sig} to pid ${target.pid}` : `could not send ${sig}: pid ${target.pid} is gone`;
-  if (target.kind === 'group') return pids.length > 0 ? `${verb} ${sig} to process group ${target.pgid}` : `could not send ${sig}: process group ${target.pgid} is gone`;
+  const verb = reason === 'forward' ? 'forwarded' : 'sent';
+  const whose = program === undefined ? '' : ` (${program}${reason === 'stop-timeout' ? ': stop.timeout' : reason === 'ready-timeout' ? ': ready.timeout' : ''})`;
+  if (target.kind === 'pid') return pids.length > 0 ? `${verb} ${sig} to pid ${target.pid}${whose}` : `could not send ${sig}: pid ${target.pid} is gone${whose}`;
+  if (target.kind === 'group') return pids.length > 0 ? `${verb} ${sig} to process group ${target.pgid}${whose}` : `could not send ${sig}: process group ${target.pgid} is gone${whose}`;
   const which = reason === 'deadline-kill' ? 'still running' : 'leftover';
   if (pids.length === 0) return `no ${which} processes to send ${sig}`;
   const plural = `${pids.length} ${which} process${pids.length === 1 ? '' : 'es'}`;

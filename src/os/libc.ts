@@ -52,6 +52,7 @@ const c = {
   pthread_sigmask: libc.func('int pthread_sigmask(int how, void *set, void *old)'),
   sigaction: libc.func('int sigaction(int sig, void *act, void *old)'),
   strerror: libc.func('const char *strerror(int errnum)'),
+  pipe2: libc.func('int pipe2(void *fds, int flags)'),
 };
 
 function optional(signature: string): ReturnType<typeof libc.func> | undefined {
@@ -78,6 +79,7 @@ const WNOWAIT = 0x0100_0000;
 const PR_SET_PDEATHSIG = 1;
 const PR_SET_CHILD_SUBREAPER = 36;
 const SIG_BLOCK = 0;
+const O_CLOEXEC = 0o2000000;
 const SIG_SETMASK = 2;
 export const ERRNO = { EPERM: 1, ENOENT: 2, ESRCH: 3, EINTR: 4, ECHILD: 10, EACCES: 13, ENOTDIR: 20, EISDIR: 21, ENOEXEC: 8 } as const;
 
@@ -125,6 +127,8 @@ export interface SpawnRequest {
   readonly keepFds: readonly number[];
   /** Make the child's new process group the terminal's foreground group (fd 0). */
   readonly takeTerminal: boolean;
+  /** The fds that become the child's 0, 1 and 2 (default: lastcall's own 0, 1 and 2). */
+  readonly stdio?: readonly [number, number, number];
 }
 
 /** posix_spawnp into a new process group with default dispositions and an empty mask. Throws NativeError. */
@@ -138,7 +142,9 @@ export function spawn(request: SpawnRequest): number {
   posixCall('posix_spawn_file_actions_init', c.actions_init(actions));
   try {
     // Node marks 0-2 close-on-exec at startup; dup2 onto itself clears the flag in the child.
-    for (const fd of [0, 1, 2, ...request.keepFds]) posixCall('posix_spawn_file_actions_adddup2', c.actions_adddup2(actions, int(fd, 'fd'), fd));
+    const stdio = request.stdio ?? [0, 1, 2];
+    stdio.forEach((fd, target) => posixCall('posix_spawn_file_actions_adddup2', c.actions_adddup2(actions, int(fd, 'fd'), target)));
+    for (const fd of request.keepFds) posixCall('posix_spawn_file_actions_adddup2', c.actions_adddup2(actions, int(fd, 'fd'), fd));
     if (request.cwd !== undefined) {
       if (!c.actions_addchdir) throw new NativeError('posix_spawn_file_actions_addchdir_np', ERRNO.ENOENT);
       posixCall('posix_spawn_file_actions_addchdir_np', c.actions_addchdir(actions, request.cwd));
@@ -155,6 +161,16 @@ export function spawn(request: SpawnRequest): number {
     c.actions_destroy(actions);
     c.attr_destroy(attr);
   }
+}
+
+/**
+ * A pipe whose both ends are close-on-exec, so no other program inherits them; the spawn
+ * dup2s the write end onto the child's stdout or stderr (dup2 clears the flag there).
+ */
+export function pipe(): { readonly read: number; readonly write: number } {
+  const fds = Buffer.alloc(8);
+  check('pipe2', c.pipe2(fds, O_CLOEXEC));
+  return { read: fds.readInt32LE(0), write: fds.readInt32LE(4) };
 }
 
 /** posix_spawn* and pthread_* return the error number instead of setting errno. */

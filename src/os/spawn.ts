@@ -8,6 +8,8 @@ export interface SpawnOptions {
   readonly argv: readonly string[];
   readonly env?: NodeJS.ProcessEnv;
   readonly cwd?: string;
+  /** fds that become the program's 0, 1 and 2 (log pipes); default lastcall's own. */
+  readonly stdio?: readonly [number, number, number];
 }
 
 /**
@@ -25,7 +27,7 @@ export function spawnProgram(options: SpawnOptions): SpawnResult {
   const takeTerminal = foreground >= 0 && foreground === libc.ownGroup();
   let pid: number;
   try {
-    pid = libc.spawn({ file, argv: options.argv, env, cwd: options.cwd, takeTerminal, keepFds: inheritedFds() });
+    pid = libc.spawn({ file, argv: options.argv, env, cwd: options.cwd, takeTerminal, keepFds: inheritedFds(), stdio: options.stdio });
   } catch (error) {
     if (!(error instanceof libc.NativeError)) throw error;
     return describeFailure(file, error.errno);
@@ -39,7 +41,7 @@ export function spawnProgram(options: SpawnOptions): SpawnResult {
   return { pid };
 }
 
-function describeFailure(file: string, errno: number): SpawnResult {
+export function describeFailure(file: string, errno: number): SpawnResult {
   const why = libc.describeErrno(errno);
   switch (errno) {
     case libc.ERRNO.ENOENT:

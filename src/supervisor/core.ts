@@ -2,8 +2,13 @@
 // No I/O, no timers, no clock: the OS layer feeds facts in and carries effects out,
 // which is what lets every timing rule be tested exactly with a fake clock.
 import type { Plan } from '../config/plan.js';
-import { killDeadlineMs } from '../config/shutdown.js';
-import type { Effect, ExitStatus, Input, ProgramState, State, TimerName } from './types.js';
+import { onControl } from './control.js';
+import { exitCodeOf, onProgramExit, onReady, onReadyTimeout, onRestartTimer, onSpawned, onSpawnFailed, startWhatCan } from './lifecycle.js';
+import { beginStop, hurryStop, killEverything, onStopActionDone, onStopTimeout, onSweepDone, setReadiness, startShutdown, targetOf } from './stopping.js';
+import { newRecord, Tx } from './tx.js';
+import type { Effect, Input, State, TimerName } from './types.js';
+
+export { exitCodeOf } from './lifecycle.js';
 
 export interface Step {
   readonly state: State;
@@ -11,247 +16,188 @@ export interface Step {
 }
 
 const SIGKILL = 9;
-const SIGCONT = 18;
-const SIGTERM = 15;
 
 export function initialState(plan: Plan): State {
-  return { phase: { kind: 'starting' }, pendingSignals: [], programs: { [plan.main.name]: { kind: 'pending' } }, orphansReaped: 0 };
+  return {
+    phase: { kind: 'starting' },
+    pendingSignals: [],
+    programs: Object.fromEntries(plan.programs.map((p) => [p.name, newRecord()])),
+    orphansReaped: 0,
+    ready: false,
+  };
 }
 
 export function step(plan: Plan, state: State, input: Input, now: number): Step {
   if (state.phase.kind === 'done') return { state, effects: [] };
+  const tx = new Tx(plan, state, now);
+  handle(tx, input);
+  if (tx.state.phase.kind !== 'done') setReadiness(tx, shouldBeReady(tx));
+  return { state: tx.state, effects: tx.effects };
+}
+
+function handle(tx: Tx, input: Input): void {
   switch (input.type) {
     case 'boot':
-      return { state, effects: [{ type: 'spawn', program: plan.main.name }] };
-
-    case 'spawned': {
-      let next: State = { ...withProgram(state, input.program, { kind: 'running', pid: input.pid, since: now }), phase: { kind: 'running' }, pendingSignals: [] };
-      const effects: Effect[] = [
-        { type: 'log', event: { kind: 'spawned', program: input.program, pid: input.pid, argv: plan.main.argv } },
-        { type: 'readiness', ready: true },
-        { type: 'log', event: { kind: 'readiness', ready: true } },
-      ];
-      // Signals that arrived while lastcall was starting are handled now, shutdown signals included.
-      for (const signo of state.pendingSignals) {
-        const result = onSignal(plan, next, signo, now, false);
-        next = result.state;
-        effects.push(...result.effects);
-      }
-      return { state: next, effects };
-    }
-
-    case 'spawn-failed': {
-      const next = withProgram(state, input.program, { kind: 'failed', exitCode: input.exitCode, reason: input.reason });
-      return finish(plan, { ...next, mainExitCode: input.exitCode }, [
-        { type: 'log', event: { kind: 'spawn-failed', program: input.program, reason: input.reason, exitCode: input.exitCode } },
-      ]);
-    }
-
+      startWhatCan(tx);
+      return;
+    case 'spawned':
+      onSpawned(tx, input.program, input.pid);
+      return leaveStarting(tx);
+    case 'spawn-failed':
+      onSpawnFailed(tx, input.program, input.exitCode, input.reason);
+      return leaveStarting(tx);
     case 'signal':
-      return onSignal(plan, state, input.signo, now, true);
-
-    case 'reaped':
-      return onReaped(plan, state, input.pid, input.status, now);
-
+      tx.log({ kind: 'signal-received', signo: input.signo });
+      return onSignal(tx, input.signo);
+    case 'reaped': {
+      const name = tx.programWithPid(input.pid);
+      if (name !== undefined) return onProgramExit(tx, name, input.pid, input.status);
+      tx.set({ orphansReaped: tx.state.orphansReaped + 1 });
+      tx.log({ kind: 'orphan-reaped', pid: input.pid, status: input.status, warn: tx.plan.log.warnOnReap });
+      return;
+    }
     case 'sweep-done':
-      return onSweepDone(plan, state, input.childrenLeft, now);
-
+      if (onSweepDone(tx, input.childrenLeft)) finish(tx);
+      return;
     case 'timer':
-      return onTimer(plan, state, input.name, now);
-
+      return onTimer(tx, input.name);
     case 'connection-seen':
-      if (state.phase.kind !== 'draining' || plan.shutdown.drainIdleMs === undefined) return { state, effects: [] };
-      return { state, effects: [{ type: 'set-timer', name: 'drain-idle', at: now + plan.shutdown.drainIdleMs }] };
+      if (tx.state.phase.kind === 'draining' && tx.plan.shutdown.drainIdleMs !== undefined) {
+        tx.emit({ type: 'set-timer', name: 'drain-idle', at: tx.now + tx.plan.shutdown.drainIdleMs });
+      }
+      return;
+    case 'ready':
+      return onReady(tx, input.program);
+    case 'stop-action-done':
+      return onStopActionDone(tx, input.program, input.pid, input.ok, input.detail);
+    case 'control':
+      return onControl(tx, input.id, input.request, (signo) => onSignal(tx, signo));
   }
 }
 
-function onSignal(plan: Plan, state: State, signo: number, now: number, logIt: boolean): Step {
-  const effects: Effect[] = logIt ? [{ type: 'log', event: { kind: 'signal-received', signo } }] : [];
-  const isShutdown = plan.shutdown.signals.has(signo);
-  const phase = state.phase;
+/** Once the first programs exist, the container runs; signals that came before are handled now, in order. */
+function leaveStarting(tx: Tx): void {
+  if (tx.state.phase.kind !== 'starting' || tx.alive().some((name) => tx.run(name).kind === 'starting')) return;
+  const pending = tx.state.pendingSignals;
+  tx.set({ phase: { kind: 'running' }, pendingSignals: [] });
+  for (const signo of pending) onSignal(tx, signo);
+}
+
+function onSignal(tx: Tx, signo: number): void {
+  const isShutdown = tx.plan.shutdown.signals.has(signo);
+  const phase = tx.state.phase;
   switch (phase.kind) {
     case 'starting':
-      return { state: { ...state, pendingSignals: [...state.pendingSignals, signo] }, effects };
+      tx.set({ pendingSignals: [...tx.state.pendingSignals, signo] });
+      return;
     case 'running':
-      if (isShutdown) return startShutdown(plan, state, signo, now, effects);
-      return { state, effects: [...effects, ...forward(plan, state, signo)] };
+      if (isShutdown) return startShutdown(tx, signo);
+      return forward(tx, signo);
     case 'draining':
-      // A second shutdown signal means "stop now": the drain ends, the program is asked to stop.
-      if (isShutdown) return stop(plan, state, phase.signo, now, [...effects, ...endDrain(plan, state, 'signal', now)]);
-      return { state, effects: [...effects, ...forward(plan, state, signo)] };
+      // A second shutdown signal means "stop now": the drain ends, the programs are asked to stop.
+      if (isShutdown) return beginStop(tx, phase.signo, 'signal');
+      return forward(tx, signo);
     case 'stopping':
-      return { state, effects: [...effects, ...forward(plan, state, signo)] };
-    case 'main-exited':
+      // With several programs, a second one also skips the stop order; one program just gets it forwarded.
+      if (isShutdown && tx.plan.mode === 'multi') return hurryStop(tx);
+      return forward(tx, signo);
+    case 'programs-down':
     case 'leftovers':
       // Another stop request while leftovers are draining means "now": skip the rest of the grace.
-      if (isShutdown) return killEverything(plan, state, now, 'leftover-kill', effects);
-      return { state, effects: [...effects, dropped(signo)] };
+      if (isShutdown) return killEverything(tx, 'leftover-kill');
+      return dropped(tx, signo);
     case 'killing':
     case 'done':
-      return { state, effects: [...effects, dropped(signo)] };
+      return dropped(tx, signo);
   }
 }
 
-/** t = 0 of the choreography: not ready, arm the deadline, drain (or stop at once). */
-function startShutdown(plan: Plan, state: State, signo: number, now: number, before: Effect[]): Step {
-  const { drainMs, drainIdleMs } = plan.shutdown;
-  const deadlineMs = killDeadlineMs(plan.shutdown);
-  const deadlineAt = deadlineMs === undefined ? undefined : now + deadlineMs;
-  const next: State = { ...state, shutdown: { startedAt: now, deadlineAt } };
-  const effects: Effect[] = [
-    ...before,
-    { type: 'log', event: { kind: 'shutdown-started', signo, drainMs, deadlineMs } },
-    { type: 'readiness', ready: false },
-    { type: 'log', event: { kind: 'readiness', ready: false } },
-  ];
-  if (deadlineAt !== undefined) effects.push({ type: 'set-timer', name: 'deadline', at: deadlineAt });
-  if (drainMs === 0) return stop(plan, next, signo, now, effects);
-  effects.push({ type: 'set-timer', name: 'drain-end', at: now + drainMs });
-  if (drainIdleMs !== undefined) {
-    effects.push({ type: 'watch-connections', active: true }, { type: 'set-timer', name: 'drain-idle', at: now + drainIdleMs });
+/** Every other signal goes to every program that has a process (after --rewrite). */
+function forward(tx: Tx, signo: number): void {
+  const sent = tx.plan.rewrite.get(signo) ?? signo;
+  if (sent === 0) return tx.log({ kind: 'signal-dropped', signo, why: 'rewrite' });
+  let any = false;
+  for (const spec of tx.plan.programs) {
+    const run = tx.run(spec.name);
+    if (run.kind !== 'running' && run.kind !== 'stopping') continue;
+    tx.emit({ type: 'send', target: targetOf(tx, run.pid), signo: sent, reason: 'forward', program: spec.name });
+    any = true;
   }
-  return { state: { ...next, phase: { kind: 'draining', signo, endsAt: now + drainMs } }, effects };
+  if (!any) dropped(tx, signo);
 }
 
-function endDrain(plan: Plan, state: State, why: 'timer' | 'idle' | 'signal', now: number): Effect[] {
-  const effects: Effect[] = [
-    { type: 'cancel-timer', name: 'drain-end' },
-    { type: 'log', event: { kind: 'drain-ended', why, afterMs: now - (state.shutdown?.startedAt ?? now) } },
-  ];
-  if (plan.shutdown.drainIdleMs !== undefined) effects.push({ type: 'cancel-timer', name: 'drain-idle' }, { type: 'watch-connections', active: false });
-  return effects;
+function dropped(tx: Tx, signo: number): void {
+  tx.log({ kind: 'signal-dropped', signo, why: 'no-program' });
 }
 
-/** Ask the program to stop: its own stop signal, or the one received (after --rewrite). */
-function stop(plan: Plan, state: State, received: number, _now: number, before: Effect[]): Step {
-  const signo = plan.shutdown.stopSignal ?? plan.rewrite.get(received) ?? received;
-  const main = state.programs[plan.main.name];
-  const next: State = { ...state, phase: { kind: 'stopping' } };
-  if (main?.kind !== 'running' || signo === 0) return { state: next, effects: [...before, dropped(received)] };
-  return { state: next, effects: [...before, { type: 'send', target: targetOf(plan, main.pid), signo, reason: 'stop' }] };
-}
-
-function forward(plan: Plan, state: State, signo: number): Effect[] {
-  const sent = plan.rewrite.get(signo) ?? signo;
-  if (sent === 0) return [{ type: 'log', event: { kind: 'signal-dropped', signo, why: 'rewrite' } }];
-  const main = state.programs[plan.main.name];
-  if (main?.kind !== 'running') return [dropped(signo)];
-  return [{ type: 'send', target: targetOf(plan, main.pid), signo: sent, reason: 'forward' }];
-}
-
-function targetOf(plan: Plan, pid: number) {
-  return plan.toGroup ? ({ kind: 'group', pgid: pid } as const) : ({ kind: 'pid', pid } as const);
-}
-
-function dropped(signo: number): Effect {
-  return { type: 'log', event: { kind: 'signal-dropped', signo, why: 'no-program' } };
-}
-
-function onReaped(plan: Plan, state: State, pid: number, status: ExitStatus, now: number): Step {
-  const main = state.programs[plan.main.name];
-  if (main?.kind !== 'running' || main.pid !== pid) {
-    return {
-      state: { ...state, orphansReaped: state.orphansReaped + 1 },
-      effects: [{ type: 'log', event: { kind: 'orphan-reaped', pid, status, warn: plan.log.warnOnReap } }],
-    };
-  }
-  const exitCode = exitCodeOf(status);
-  const next: State = { ...withProgram(state, plan.main.name, { kind: 'exited', pid, status, at: now }), mainExitCode: exitCode };
-  const effects: Effect[] = [{ type: 'log', event: { kind: 'program-exited', program: plan.main.name, pid, status } }];
-  if (state.phase.kind === 'draining') effects.push(...endDrain(plan, state, 'signal', now).filter((e) => e.type !== 'log'));
-  if (state.phase.kind === 'running' || state.phase.kind === 'draining') effects.push({ type: 'readiness', ready: false });
-  // After a deadline SIGKILL the phase stays 'killing'; otherwise wait for the sweep's verdict.
-  if (state.phase.kind === 'killing') return { state: next, effects };
-  return { state: { ...next, phase: { kind: 'main-exited', exitCode } }, effects };
-}
-
-function onSweepDone(plan: Plan, state: State, childrenLeft: boolean, now: number): Step {
-  const phase = state.phase;
-  switch (phase.kind) {
-    case 'main-exited': {
-      if (!childrenLeft) return finish(plan, state);
-      if (plan.leftoverGraceMs === 0) return killEverything(plan, state, now, 'leftover-kill', []);
-      // The orchestrator's deadline still holds: leftovers never get longer than it allows.
-      const deadlineAt = state.shutdown?.deadlineAt;
-      const killAt = Math.min(now + plan.leftoverGraceMs, deadlineAt ?? Infinity);
-      return {
-        state: { ...state, phase: { kind: 'leftovers', exitCode: phase.exitCode, killAt } },
-        effects: [
-          { type: 'send', target: { kind: 'descendants' }, signo: SIGTERM, reason: 'leftover-term' },
-          // A stopped process would sit on SIGTERM until the SIGKILL; wake it so it can exit cleanly.
-          { type: 'send', target: { kind: 'descendants' }, signo: SIGCONT, reason: 'leftover-cont' },
-          { type: 'set-timer', name: 'leftover-kill', at: killAt },
-        ],
-      };
-    }
-    case 'leftovers':
-    case 'killing':
-      return childrenLeft ? { state, effects: [] } : finish(plan, state);
-    case 'starting':
-    case 'running':
-    case 'draining':
-    case 'stopping':
-    case 'done':
-      return { state, effects: [] };
-  }
-}
-
-function onTimer(plan: Plan, state: State, name: TimerName, now: number): Step {
-  const phase = state.phase;
-  switch (name) {
+function onTimer(tx: Tx, name: TimerName): void {
+  const phase = tx.state.phase;
+  const [kind, program] = name.split(/:(.*)/s) as [string, string | undefined];
+  if (program !== undefined && !tx.state.programs[program]) return; // a timer for no known program
+  switch (kind) {
     case 'drain-end':
     case 'drain-idle':
-      if (phase.kind !== 'draining') return { state, effects: [] };
-      return stop(plan, state, phase.signo, now, endDrain(plan, state, name === 'drain-end' ? 'timer' : 'idle', now));
+      if (phase.kind === 'draining') beginStop(tx, phase.signo, name === 'drain-end' ? 'timer' : 'idle');
+      return;
     case 'deadline':
-      if (phase.kind === 'killing') return { state, effects: [] };
-      return killEverything(plan, state, now, 'deadline-kill', [
-        { type: 'log', event: { kind: 'deadline-reached', afterMs: now - (state.shutdown?.startedAt ?? now) } },
-        ...(phase.kind === 'draining' ? endDrain(plan, state, 'timer', now).filter((e) => e.type !== 'log') : []),
-      ]);
+      if (phase.kind === 'killing') return;
+      tx.log({ kind: 'deadline-reached', afterMs: tx.now - (tx.state.shutdown?.startedAt ?? tx.now) });
+      if (phase.kind === 'draining') tx.emit({ type: 'cancel-timer', name: 'drain-end' }, { type: 'cancel-timer', name: 'drain-idle' }, { type: 'watch-connections', active: false });
+      return killEverything(tx, 'deadline-kill');
     case 'leftover-kill':
-      return phase.kind === 'leftovers' ? killEverything(plan, state, now, 'leftover-kill', []) : { state, effects: [] };
+      if (phase.kind === 'leftovers') killEverything(tx, 'leftover-kill');
+      return;
     case 'kill-wait':
-      if (phase.kind !== 'killing') return { state, effects: [] };
-      return finish(plan, state, [{ type: 'log', event: { kind: 'leftovers-kill-wait-expired', afterMs: plan.killWaitMs } }]);
+      if (phase.kind !== 'killing') return;
+      tx.log({ kind: 'leftovers-kill-wait-expired', afterMs: tx.plan.killWaitMs });
+      return finish(tx);
+    case 'restart':
+      return onRestartTimer(tx, program!);
+    case 'ready-timeout':
+      return onReadyTimeout(tx, program!);
+    case 'stop-timeout':
+      return onStopTimeout(tx, program!);
   }
 }
 
-/** SIGKILL every process below lastcall, then wait (bounded) for the kernel to hand them back. */
-function killEverything(plan: Plan, state: State, now: number, reason: 'leftover-kill' | 'deadline-kill', before: Effect[]): Step {
-  return {
-    state: { ...state, phase: { kind: 'killing' } },
-    effects: [
-      ...before,
-      { type: 'cancel-timer', name: 'leftover-kill' },
-      { type: 'send', target: { kind: 'descendants' }, signo: SIGKILL, reason },
-      { type: 'set-timer', name: 'kill-wait', at: now + plan.killWaitMs },
-    ],
-  };
+/**
+ * /readyz: while the container runs, every essential program is running and ready (with no
+ * essential program: every longrun not stopped by `ctl stop`). A oneshot never serves.
+ */
+function shouldBeReady(tx: Tx): boolean {
+  const phase = tx.state.phase.kind;
+  if (phase !== 'running' && phase !== 'starting') return false;
+  const essential = tx.plan.programs.filter((p) => p.essential);
+  const serving = essential.length > 0 ? essential : tx.plan.programs.filter((p) => p.type === 'longrun' && !tx.record(p.name).held);
+  return serving.every((p) => {
+    const run = tx.run(p.name);
+    return run.kind === 'running' && run.ready;
+  });
 }
 
-/** The one way out: every path that ends lastcall goes through here. */
-function finish(plan: Plan, state: State, before: Effect[] = []): Step {
-  // Killed by the deadline and never reaped within kill-wait: report it as SIGKILLed.
-  const rawCode = state.mainExitCode ?? 128 + SIGKILL;
-  const code = plan.remapExit.has(rawCode) ? 0 : rawCode;
+/**
+ * The one way out: every path that ends lastcall goes through here. Single program: its status
+ * (tini's rule). Several: the essential program's status if one ended the container, else 0 when
+ * every program stopped cleanly, else the first unclean status (docs/multi-process.md).
+ */
+function finish(tx: Tx): void {
+  const rawCode = tx.plan.mode === 'single' ? singleCode(tx) : (tx.state.exitCode ?? tx.state.firstUnclean ?? uncleanLeft(tx) ?? 0);
+  const code = tx.plan.remapExit.has(rawCode) ? 0 : rawCode;
   const timers: TimerName[] = ['drain-end', 'drain-idle', 'deadline', 'leftover-kill', 'kill-wait'];
-  return {
-    state: { ...state, phase: { kind: 'done', exitCode: code } },
-    effects: [
-      ...before,
-      ...timers.map((name): Effect => ({ type: 'cancel-timer', name })),
-      { type: 'log', event: code === rawCode ? { kind: 'exiting', code } : { kind: 'exiting', code, remappedFrom: rawCode } },
-      { type: 'exit', code },
-    ],
-  };
+  tx.set({ phase: { kind: 'done', exitCode: code } });
+  tx.emit(...timers.map((name): Effect => ({ type: 'cancel-timer', name })));
+  tx.log(code === rawCode ? { kind: 'exiting', code } : { kind: 'exiting', code, remappedFrom: rawCode });
+  tx.emit({ type: 'exit', code });
 }
 
-/** Shell convention: the code, or 128+N for death by signal N. */
-export function exitCodeOf(status: ExitStatus): number {
-  return 'code' in status ? status.code : 128 + status.signal;
+function singleCode(tx: Tx): number {
+  const record = tx.record(tx.plan.programs[0]!.name);
+  if (record.run.kind === 'failed') return record.run.exitCode;
+  // Killed by the deadline and never reaped within kill-wait: report it as SIGKILLed.
+  return record.lastExit && record.run.kind !== 'stopping' && record.run.kind !== 'running' ? exitCodeOf(record.lastExit) : 128 + SIGKILL;
 }
 
-function withProgram(state: State, name: string, program: ProgramState): State {
-  return { ...state, programs: { ...state.programs, [name]: program } };
+/** A program still not reaped after the SIGKILL wait counts as killed. */
+function uncleanLeft(tx: Tx): number | undefined {
+  return tx.alive().length > 0 ? 128 + SIGKILL : undefined;
 }

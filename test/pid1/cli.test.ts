@@ -53,7 +53,7 @@ t.test('--log-format json writes one pino JSON object per line, with the event n
   const result = await startPid1(['sh', '-c', 'exit 6'], { flags: ['--log-format', 'json'] });
   t.equal(result.exitCode, 6);
   const events = result.stderr.trim().split('\n').map((line) => JSON.parse(line) as { event: string; level: number; name: string; time: number; msg: string });
-  t.same(events.map((e) => e.event), ['spawned', 'readiness', 'program-exited', 'exiting']);
+  t.same(events.map((e) => e.event), ['spawned', 'readiness', 'program-exited', 'readiness', 'exiting']);
   t.ok(events.every((e) => e.name === 'lastcall' && typeof e.time === 'number' && e.level === 30 && e.msg.length > 0));
 });
 

@@ -112,7 +112,7 @@ for (const [what, text, message] of INVALID) {
 t.test('user needs root, and names must exist', async (t) => {
   t.match(problems('programs:\n  a: { command: [a], user: nobody }\n', { uid: 1000 }).join('\n'), /switching user or group needs lastcall to run as root \(it runs as uid 1000\)/);
   t.match(problems('programs:\n  a: { command: [a], user: no-such-user-xyz }\n').join('\n'), /no user `no-such-user-xyz` in \/etc\/passwd/);
-  t.same(parse('programs:\n  a: { command: [a], user: "65534", group: "65534" }\n').programs.get('a')!.user, { uid: 65534, gid: 65534 });
+  t.same(parse('programs:\n  a: { command: [a], user: "65534", group: "65534" }\n').programs.get('a')!.user, { uid: 65534, gid: 65534, initGroups: false });
 });
 
 t.test('every problem is reported at once, in file order', async (t) => {

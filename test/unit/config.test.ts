@@ -42,7 +42,7 @@ t.test('a plan in numbers: rewrites, remaps (also comma-separated, as from one v
   const plan = buildPlan({ command: ['/usr/sbin/nginx', '-g', 'daemon off;'], rewrite: ['15:3,HUP:0'], remapExit: ['143,0'], verbosity: 2 });
   t.same([...plan.rewrite], [[15, 3], [1, 0]]);
   t.same([...plan.remapExit], [143, 0]);
-  t.equal(plan.main.name, 'nginx');
+  t.equal(plan.programs[0]!.name, 'nginx');
   t.equal(plan.leftoverGraceMs, 2000);
   t.equal(plan.log.level, 'debug');
   t.equal(buildPlan({ command: ['x'], logFormat: 'json' }).log.level, 'info', 'json implies the timeline');

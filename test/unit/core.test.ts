@@ -40,8 +40,8 @@ function running(options: Partial<WrittenOptions> = {}) {
 }
 
 t.test('a signal is forwarded to the program, or to its group with -g', async (t) => {
-  t.same(sends(running().feed({ type: 'signal', signo: 10 })), [{ type: 'send', target: { kind: 'pid', pid: 10 }, signo: 10, reason: 'forward' }]);
-  t.same(sends(running({ pgroup: true }).feed({ type: 'signal', signo: 10 })), [{ type: 'send', target: { kind: 'group', pgid: 10 }, signo: 10, reason: 'forward' }]);
+  t.same(sends(running().feed({ type: 'signal', signo: 10 })), [{ type: 'send', target: { kind: 'pid', pid: 10 }, signo: 10, reason: 'forward', program: 'app' }]);
+  t.same(sends(running({ pgroup: true }).feed({ type: 'signal', signo: 10 })), [{ type: 'send', target: { kind: 'group', pgid: 10 }, signo: 10, reason: 'forward', program: 'app' }]);
 });
 
 t.test('--rewrite changes the signal sent, and 0 drops it', async (t) => {
@@ -61,10 +61,13 @@ t.test('signals that arrive before the program exists are forwarded once it is s
   t.same(sends(effects).map((e) => e.type === 'send' && [e.signo, e.target]), [[1, { kind: 'pid', pid: 7 }], [15, { kind: 'pid', pid: 7 }]]);
 });
 
-t.test('a spawn failure exits with its code at once', async (t) => {
+t.test('a spawn failure exits with its code once a sweep finds nothing else to wait for', async (t) => {
   const h = harness();
   h.feed({ type: 'boot' });
-  t.same(exits(h.feed({ type: 'spawn-failed', program: 'app', exitCode: 127, reason: 'not found' })), [{ type: 'exit', code: 127 }]);
+  const failed = h.feed({ type: 'spawn-failed', program: 'app', exitCode: 127, reason: 'not found' });
+  t.same(exits(failed), []);
+  t.ok(failed.some((e) => e.type === 'sweep'), 'asks for a sweep: lastcall may have inherited children');
+  t.same(exits(h.feed({ type: 'sweep-done', childrenLeft: false })), [{ type: 'exit', code: 127 }]);
 });
 
 t.test('the program\'s exit: exit at once when nothing else is left', async (t) => {

@@ -94,5 +94,5 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv, 
     else waves = order;
   }
   if (problems.length > 0) throw new ConfigError(file, problems.sort((a, b) => a.line - b.line || a.column - b.column || a.order - b.order));
-  return Object.freeze({ file, programs, startWaves: waves, stopWaves: [...waves].reverse(), shutdown });
+  return Object.freeze({ file, programs, startWaves: waves, stopWaves: [...waves].reverse(), shutdown, written });
 }

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parseDuration } from '../duration.js';
 import { UsageError } from '../errors.js';
 import { parseSignal } from '../signals.js';
+import { findSetpriv } from '../../os/setpriv.js';
 import { unknownKey } from './suggest.js';
 import type { Condition, ProgramSpec, ReadyCheck } from './types.js';
 
@@ -84,13 +85,15 @@ export function checkProgram(checker: Checker, name: string, value: unknown, con
   if (p.user !== undefined || p.group !== undefined) {
     if (context.runningAs.uid !== 0) {
       problem(p.user !== undefined ? 'user' : 'group', `switching user or group needs lastcall to run as root (it runs as uid ${context.runningAs.uid}); remove \`user\`/\`group\`, or run the container as root`);
+    } else if (!findSetpriv()) {
+      problem(p.user !== undefined ? 'user' : 'group', 'switching user or group needs setpriv (util-linux), which is not installed; install util-linux in the image, or drop `user`/`group`');
     } else {
       const uid = p.user === undefined ? 0 : lookup('/etc/passwd', p.user, 2);
       const passwdGid = p.user === undefined ? 0 : lookup('/etc/passwd', p.user, 3);
       const gid = p.group === undefined ? passwdGid : lookup('/etc/group', p.group, 2);
       if (uid === undefined) problem('user', `no user \`${String(p.user)}\` in /etc/passwd; use a name from it or a numeric uid`);
       if (gid === undefined) problem(p.group === undefined ? 'user' : 'group', `no group \`${String(p.group ?? p.user)}\` in /etc/group; use a name from it or a numeric gid`);
-      if (uid !== undefined && gid !== undefined) user = { uid, gid };
+      if (uid !== undefined && gid !== undefined) user = { uid, gid, initGroups: typeof p.user === 'string' && !/^\d+$/.test(p.user) };
     }
   }
 
@@ -132,7 +135,10 @@ export function checkProgram(checker: Checker, name: string, value: unknown, con
   const stopRaw = (p.stop ?? {}) as Record<string, unknown>;
   if (p.stop !== undefined && (p.stop === null || typeof p.stop !== 'object' || Array.isArray(p.stop))) problem('stop', 'stop must be a map, e.g. stop: { signal: QUIT }');
   for (const key of Object.keys(stopRaw)) if (!['signal', 'command', 'http', 'timeout'].includes(key)) problem(`stop.${key}`, unknownKey(key, ['signal', 'command', 'http', 'timeout']));
-  const signal = parse('stop.signal', () => parseSignal(String(stopRaw.signal ?? 'TERM'), 'signal'), 15);
+  // A stop command or request replaces the signal unless one is written too (then it follows them).
+  const signal = stopRaw.signal === undefined && (stopRaw.command !== undefined || stopRaw.http !== undefined)
+    ? undefined
+    : parse('stop.signal', () => parseSignal(String(stopRaw.signal ?? 'TERM'), 'signal'), 15);
   let stopCommand: string[] | undefined;
   if (stopRaw.command !== undefined) {
     if (Array.isArray(stopRaw.command) && stopRaw.command.length > 0) stopCommand = stopRaw.command.map(String);

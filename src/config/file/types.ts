@@ -1,4 +1,4 @@
-import type { ShutdownPlan } from '../shutdown.js';
+import type { ShutdownPlan, WrittenShutdown } from '../shutdown.js';
 
 export type ReadyCheck =
   | { readonly kind: 'tcp'; readonly host: string; readonly port: number }
@@ -12,10 +12,11 @@ export type Condition = 'started' | 'ready' | 'completed';
 export interface ProgramSpec {
   readonly name: string;
   readonly argv: readonly string[];
-  /** The complete environment: lastcall's, with the program's `env` merged over it and interpolated. */
-  readonly env: Readonly<Record<string, string>>;
+  /** The complete environment: lastcall's, with the program's `env` merged over it and interpolated; undefined = lastcall's own. */
+  readonly env: Readonly<Record<string, string>> | undefined;
   readonly cwd: string | undefined;
-  readonly user: { readonly uid: number; readonly gid: number } | undefined;
+  /** Drop to this uid/gid before exec (through setpriv: posix_spawn cannot); `initGroups` when the user has a passwd entry. */
+  readonly user: { readonly uid: number; readonly gid: number; readonly initGroups: boolean } | undefined;
   readonly type: 'longrun' | 'oneshot';
   readonly dependsOn: readonly { readonly name: string; readonly condition: Condition }[];
   readonly ready: { readonly check: ReadyCheck; readonly intervalMs: number; readonly timeoutMs: number } | undefined;
@@ -28,10 +29,12 @@ export interface ProgramSpec {
   };
   readonly essential: boolean;
   readonly stop: {
-    readonly signal: number;
+    /** undefined: after a stop command or request, wait for the program to exit by itself; with neither, the signal received (single-program mode). */
+    readonly signal: number | undefined;
     readonly command: readonly string[] | undefined;
     readonly http: { readonly method: string; readonly url: string } | undefined;
-    readonly timeoutMs: number;
+    /** SIGKILL to the program's group this long after its stop began; undefined: only the global deadline. */
+    readonly timeoutMs: number | undefined;
   };
   readonly logs: 'inherit' | 'prefix' | 'json';
 }
@@ -44,6 +47,8 @@ export interface ConfigPlan {
   /** The reverse: dependents stop before what they depend on. */
   readonly stopWaves: readonly (readonly string[])[];
   readonly shutdown: ShutdownPlan;
+  /** The shutdown settings as written in the file, so flags can override them one by one. */
+  readonly written: WrittenShutdown;
 }
 
 /** One problem in a config file, with where it is and how to fix it. */

@@ -1,0 +1,64 @@
+// Multi-program mode's OS side around the core: spawning with env, cwd, user and log pipes,
+// ready checks, stop commands. Loaded only with --config, so `lastcall -- CMD` never pays for it.
+import { closeSync } from 'node:fs';
+import type { Plan, ProgramPlan } from '../config/plan.js';
+import { flushAllRelays, startRelay } from '../log/relay.js';
+import * as libc from './libc.js';
+import { isNodeChild } from './node-children.js';
+import { findSetpriv } from './setpriv.js';
+import { startReadyProbe } from './probes.js';
+import type { Services } from './runtime.js';
+import { spawnProgram, type SpawnResult } from './spawn.js';
+import { runStopCommand, runStopHttp } from './stop-actions.js';
+
+const STOP_ACTION_DEFAULT_TIMEOUT_MS = 10_000;
+
+export function multiProgramServices(plan: Plan): Services {
+  // Names in prefixed lines are padded to one width, so the lines line up as in docker compose.
+  const width = Math.max(0, ...plan.programs.filter((p) => p.logs !== 'inherit').map((p) => p.name.length));
+  const setpriv = findSetpriv();
+  return {
+    spawn: (spec) => spawnWithServices(spec, width, setpriv),
+    probe: (spec, onReady) => startReadyProbe(spec.ready!.check, { intervalMs: spec.ready!.intervalMs, env: envOf(spec), cwd: spec.cwd }, onReady),
+    stopAction: (spec) => {
+      const timeoutMs = spec.stop.timeoutMs ?? STOP_ACTION_DEFAULT_TIMEOUT_MS;
+      return spec.stop.command
+        ? runStopCommand(spec.stop.command, { env: envOf(spec), cwd: spec.cwd, timeoutMs })
+        : runStopHttp(spec.stop.http!, timeoutMs);
+    },
+    flush: flushAllRelays,
+    isNodeChild,
+  };
+}
+
+function envOf(spec: ProgramPlan): Readonly<Record<string, string>> {
+  return spec.env ?? (Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined)) as Record<string, string>);
+}
+
+/**
+ * posix_spawn cannot change user, so a program with `user:` is started through setpriv, which
+ * drops group and user ids (and supplementary groups) and execs it in place: same pid, same group.
+ */
+function spawnWithServices(spec: ProgramPlan, width: number, setpriv: string | undefined): SpawnResult {
+  let argv = spec.argv;
+  if (spec.user) {
+    if (!setpriv) return { exitCode: 127, reason: `cannot start ${spec.name} as uid ${spec.user.uid}: setpriv (util-linux) is not installed; install util-linux in the image` };
+    argv = [setpriv, `--reuid=${spec.user.uid}`, `--regid=${spec.user.gid}`, spec.user.initGroups ? '--init-groups' : '--clear-groups', '--', ...argv];
+  }
+  if (spec.logs === 'inherit') return spawnProgram({ argv, env: spec.env, cwd: spec.cwd });
+
+  const out = libc.pipe();
+  const err = libc.pipe();
+  const result = spawnProgram({ argv, env: spec.env, cwd: spec.cwd, stdio: [0, out.write, err.write] });
+  // Our copies of the write ends must go, or the pipes never reach EOF when the program exits.
+  closeSync(out.write);
+  closeSync(err.write);
+  if (!('pid' in result)) {
+    closeSync(out.read);
+    closeSync(err.read);
+    return result;
+  }
+  startRelay({ fd: out.read, program: spec.name, width, stream: 'stdout', mode: spec.logs });
+  startRelay({ fd: err.read, program: spec.name, width, stream: 'stderr', mode: spec.logs });
+  return result;
+}
