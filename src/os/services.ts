@@ -1,6 +1,6 @@
 // Multi-program mode's OS side around the core: spawning with env, cwd, user and log pipes,
 // ready checks, stop commands. Loaded only with --config, so `lastcall -- CMD` never pays for it.
-import { closeSync } from 'node:fs';
+import { closeSync, fchownSync } from 'node:fs';
 import type { Plan, ProgramPlan } from '../config/plan.js';
 import { flushAllRelays, startRelay } from '../log/relay.js';
 import * as libc from './libc.js';
@@ -49,6 +49,10 @@ function spawnWithServices(spec: ProgramPlan, width: number, setpriv: string | u
 
   const out = libc.pipe();
   const err = libc.pipe();
+  if (spec.user) {
+    // nginx and php-fpm reopen /proc/self/fd/2 by name; a pipe owned by root refuses another user.
+    for (const fd of [out.write, err.write]) fchownSync(fd, spec.user.uid, spec.user.gid);
+  }
   const result = spawnProgram({ argv, env: spec.env, cwd: spec.cwd, stdio: [0, out.write, err.write] });
   // Our copies of the write ends must go, or the pipes never reach EOF when the program exits.
   closeSync(out.write);

@@ -131,6 +131,11 @@ export function onProgramExit(tx: Tx, name: string, pid: number, status: ExitSta
       tx.log({ kind: 'restart-scheduled', program: name, inMs: decision.at - tx.now, attempt: decision.attempt });
       return;
     case 'stay-down':
+      // A oneshot must exit 0: anything else is a failure its dependents cannot get past.
+      if (spec.type === 'oneshot' && decision.why === 'policy' && !('code' in status && status.code === 0)) {
+        fail(tx, name, `it ${'code' in status ? `exited with code ${status.code}` : `was killed by signal ${status.signal}`}`, exitCodeOf(status));
+        return;
+      }
       tx.setRun(name, decision.why === 'completed' ? { kind: 'completed', at: tx.now } : { kind: 'exited', at: tx.now });
       if (tx.plan.mode === 'multi') tx.log({ kind: 'program-done', program: name, why: decision.why });
       programDown(tx, name, exitCodeOf(status), 'code' in status && status.code === 0);

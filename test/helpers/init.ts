@@ -59,6 +59,8 @@ export interface Pid1Options {
   cwd?: string;
   /** Leave out the `--` between the init's options and the program. */
   noSeparator?: boolean;
+  /** Send the init's stdout to this file instead of a pipe to the test (floods of 100 MB). */
+  stdoutFile?: string;
   timeout?: number;
 }
 
@@ -76,7 +78,9 @@ export function cleanEnvArgv(extra: Record<string, string> = {}): string[] {
 /** Starts `init [flags] -- program...` as PID 1 in a new PID namespace. */
 export function startPid1(program: string[], options: Pid1Options = {}): Pid1 {
   const separator = options.noSeparator ? [] : ['--'];
-  const argv = [...namespacePrefix(), ...cleanEnvArgv(options.env), ...initArgv(), ...(options.flags ?? []), ...separator, ...program];
+  // `sh -c 'exec "$@" >FILE'` execs, as env does: the init is still PID 1.
+  const redirect = options.stdoutFile ? ['sh', '-c', 'exec "$@" >"$0"', options.stdoutFile] : [];
+  const argv = [...namespacePrefix(), ...redirect, ...cleanEnvArgv(options.env), ...initArgv(), ...(options.flags ?? []), ...separator, ...program];
   const stdin = options.stdin ?? 'ignore';
   return execa(argv[0]!, argv.slice(1), {
     reject: false,
@@ -192,5 +196,6 @@ function readProcStat(pid: number): string {
 export interface TimelineEvent { event: string; t: number; [key: string]: unknown }
 
 export function timeline(stderr: string): TimelineEvent[] {
-  return stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as TimelineEvent);
+  // Programs' own lines (logs: json) are JSON too, without an `event`: not lastcall's timeline.
+  return stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as TimelineEvent).filter((e) => typeof e.event === 'string');
 }

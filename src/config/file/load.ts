@@ -1,11 +1,12 @@
 // lastcall.yaml -> validated, frozen ConfigPlan. Every problem at once, each at file:line:column.
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { UsageError } from '../errors.js';
 import { buildShutdownPlan, type WrittenShutdown } from '../shutdown.js';
 import { startWaves } from './order.js';
 import { locate, positionsOf, type Position } from './positions.js';
-import { checkProgram, type Checker } from './program.js';
+import { checkProgram, interpolate, type Checker } from './program.js';
 import { unknownKey } from './suggest.js';
 import type { ConfigPlan, ConfigProblem, ProgramSpec } from './types.js';
 
@@ -51,7 +52,10 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv, 
       problems.push({ line: at.line, column: at.column, message, order: problems.length });
     },
   };
-  const root: unknown = document.toJS();
+  // ${VAR} and ${VAR:-default} work in every string value, as in compose files; keys stay literal.
+  // ${LASTCALL_CONFIG_DIR} is the file's own directory, for paths next to it.
+  const scope = { LASTCALL_CONFIG_DIR: dirname(resolve(file)), ...env };
+  const root: unknown = interpolateAll(document.toJS(), scope, '', (path) => checker.problem(path, `${path.replace(/^programs\.[^.]+\./, '')}: unterminated \`\${\`; write \${VAR}, \${VAR:-default}, or $$ for a literal $`));
   if (root === null || typeof root !== 'object' || Array.isArray(root)) {
     checker.problem('', 'the file must be a map with `programs:` (and optional shutdown settings such as `grace:`)');
     throw new ConfigError(file, problems);
@@ -95,4 +99,17 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv, 
   }
   if (problems.length > 0) throw new ConfigError(file, problems.sort((a, b) => a.line - b.line || a.column - b.column || a.order - b.order));
   return Object.freeze({ file, programs, startWaves: waves, stopWaves: [...waves].reverse(), shutdown, written });
+}
+
+function interpolateAll(value: unknown, env: NodeJS.ProcessEnv, path: string, unterminated: (path: string) => void): unknown {
+  if (typeof value === 'string') {
+    const expanded = interpolate(value, env);
+    if (expanded === undefined) unterminated(path);
+    return expanded ?? value;
+  }
+  if (Array.isArray(value)) return value.map((item, i) => interpolateAll(item, env, path ? `${path}.${i}` : String(i), unterminated));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolateAll(v, env, path ? `${path}.${k}` : k, unterminated)]));
+  }
+  return value;
 }

@@ -69,11 +69,7 @@ export function checkProgram(checker: Checker, name: string, value: unknown, con
     else {
       for (const [k, v] of Object.entries(p.env)) {
         if (typeof v === 'object' && v !== null) problem(`env.${k}`, `env.${k} must be a string, number or boolean`);
-        else {
-          const expanded = interpolate(String(v ?? ''), context.env);
-          if (expanded === undefined) problem(`env.${k}`, `env.${k}: unterminated \`\${\`; write \${VAR}, \${VAR:-default}, or $$ for a literal $`);
-          else env[k] = expanded;
-        }
+        else env[k] = String(v ?? ''); // already interpolated with the whole file (load.ts)
       }
     }
   }
@@ -83,7 +79,10 @@ export function checkProgram(checker: Checker, name: string, value: unknown, con
   // user / group
   let user: ProgramSpec['user'];
   if (p.user !== undefined || p.group !== undefined) {
-    if (context.runningAs.uid !== 0) {
+    const sameUser = p.group === undefined && (String(p.user) === String(context.runningAs.uid) || lookup('/etc/passwd', p.user, 2) === context.runningAs.uid);
+    if (sameUser && context.runningAs.uid !== 0) {
+      // Already that user (an image with USER www-data running a config written for root): nothing to switch.
+    } else if (context.runningAs.uid !== 0) {
       problem(p.user !== undefined ? 'user' : 'group', `switching user or group needs lastcall to run as root (it runs as uid ${context.runningAs.uid}); remove \`user\`/\`group\`, or run the container as root`);
     } else if (!findSetpriv()) {
       problem(p.user !== undefined ? 'user' : 'group', 'switching user or group needs setpriv (util-linux), which is not installed; install util-linux in the image, or drop `user`/`group`');

@@ -1,0 +1,198 @@
+// Records -> output buffers of whole lines, usually one per read. Lines still in the shared read
+// buffer are formatted by wasm-format.ts; the rest (a line that spanned two reads, the pieces of a
+// long one) here, sized exactly first and then copied. This file is also the reference the
+// WebAssembly version is tested against.
+import { PIECE, WHOLE, type Records } from './lines.js';
+import { fastFormat, type FastFormat } from './wasm-format.js';
+
+export type LineFormat = (records: Records) => Buffer[];
+type Slow = (records: Records, from: number, to: number) => Buffer;
+type Quick = (from: number, to: number, out: Buffer[]) => number;
+
+/** `name    | line`, the name padded to `width` like docker compose. */
+export function prefixFormat(program: string, width: number, fast: FastFormat | null = fastFormat()): LineFormat {
+  const prefix = Buffer.from(`${program.padEnd(width)} | `);
+  const pl = prefix.length;
+  const slow: Slow = (records, from, to) => {
+    const { starts, ends, bufferOf, buffers } = records;
+    let size = 0;
+    for (let i = from; i < to; i++) size += pl + ends[i]! - starts[i]! + 1;
+    const out = Buffer.allocUnsafe(size);
+    let o = 0;
+    for (let i = from; i < to; i++) {
+      for (let k = 0; k < pl; k++) out[o + k] = prefix[k]!; // cheaper than a copy call for a short prefix
+      o += pl;
+      const buffer = buffers[bufferOf[i]!]!;
+      if (records.kinds[i] === WHOLE) {
+        o += buffer.copy(out, o, starts[i]!, ends[i]! + 1); // the line with its own '\n'
+      } else {
+        o += buffer.copy(out, o, starts[i]!, ends[i]!);
+        out[o++] = 0x0a;
+      }
+    }
+    return out;
+  };
+  return (records) => runs(records, fast, slow, (from, to, out) => fast!.prefix(records, from, to, prefix, out));
+}
+
+/** Split the batch into runs: records in the fast formatter's memory go to it, the others to slow. */
+function runs(records: Records, fast: FastFormat | null, slow: Slow, quick: Quick): Buffer[] {
+  const out: Buffer[] = [];
+  const { count, bufferOf, buffers } = records;
+  const owned = buffers.map((buffer) => fast !== null && fast.owns(buffer));
+  for (let i = 0; i < count; ) {
+    const mine = owned[bufferOf[i]!]!;
+    let j = i + 1;
+    while (j < count && owned[bufferOf[j]!] === mine) j++;
+    if (!mine) {
+      out.push(slow(records, i, j));
+    } else {
+      for (let k = quick(i, j, out); k < j; k = k + 1 < j ? quick(k + 1, j, out) : j) out.push(slow(records, k, k + 1)); // one too big for it
+    }
+    i = j;
+  }
+  return out;
+}
+
+/**
+ * One JSON object per line: {"time","program","stream","message"} and `"partial":true` on the
+ * pieces of a long line. The time is the moment the batch was read (one clock call per read).
+ * A '\r' before the '\n' is dropped; invalid UTF-8 becomes U+FFFD, so every line parses.
+ */
+export function jsonFormat(program: string, stream: 'stdout' | 'stderr', clock: () => number, fast: FastFormat | null = fastFormat()): LineFormat {
+  const middle = `","program":${JSON.stringify(program)},"stream":"${stream}","message":"`;
+  const tail = Buffer.from('"}\n');
+  const partialTail = Buffer.from('","partial":true}\n');
+  let headAt = Number.NaN;
+  let head = Buffer.alloc(0);
+  let spill: Buffer = Buffer.allocUnsafe(64 * 1024);
+  let escaped = new Int32Array(256); // per record: end of its escaped form in `spill`, or -1
+
+  const slow: Slow = (records, from, to) => {
+    const { starts, ends, kinds, bufferOf, buffers } = records;
+    if (escaped.length < to) escaped = new Int32Array(records.starts.length);
+    let size = 0;
+    let spilled = 0;
+    for (let i = from; i < to; i++) {
+      const buffer = buffers[bufferOf[i]!]!;
+      const start = starts[i]!;
+      let end = ends[i]!;
+      if (kinds[i] === WHOLE && end > start && buffer[end - 1] === 0x0d) ends[i] = --end;
+      size += head.length + (kinds[i] === PIECE ? partialTail.length : tail.length);
+      const first = firstToEscape(buffer, start, end);
+      if (first === end) {
+        escaped[i] = -1;
+        size += end - start;
+        continue;
+      }
+      const worst = spilled + (end - start) * 6;
+      if (worst > spill.length) spill = grow(spill, spilled, worst);
+      const at = spilled;
+      spilled += buffer.copy(spill, spilled, start, first);
+      spilled = escapeInto(buffer, first, end, spill, spilled);
+      escaped[i] = spilled;
+      size += spilled - at;
+    }
+    const out = Buffer.allocUnsafe(size);
+    let o = 0;
+    let spillFrom = 0;
+    for (let i = from; i < to; i++) {
+      o += head.copy(out, o);
+      const spillTo = escaped[i]!;
+      if (spillTo < 0) {
+        o += buffers[bufferOf[i]!]!.copy(out, o, starts[i]!, ends[i]!);
+      } else {
+        o += spill.copy(out, o, spillFrom, spillTo);
+        spillFrom = spillTo;
+      }
+      o += (kinds[i] === PIECE ? partialTail : tail).copy(out, o);
+    }
+    return out;
+  };
+  return (records) => {
+    const now = clock();
+    if (now !== headAt) {
+      headAt = now;
+      head = Buffer.from(`{"time":"${new Date(now).toISOString()}${middle}`);
+    }
+    return runs(records, fast, slow, (from, to, out) => fast!.json(records, from, to, head, tail, partialTail, out));
+  };
+}
+
+function grow(buffer: Buffer, used: number, needed: number): Buffer {
+  const bigger = Buffer.allocUnsafe(Math.max(needed, buffer.length * 2));
+  buffer.copy(bigger, 0, 0, used);
+  return bigger;
+}
+
+// 0: copied as is; otherwise the character after the backslash ('u' for \u00XX).
+const ESCAPE = new Uint8Array(128);
+for (let b = 0; b < 0x20; b++) ESCAPE[b] = 0x75;
+for (const [b, c] of [[0x08, 'b'], [0x09, 't'], [0x0a, 'n'], [0x0c, 'f'], [0x0d, 'r'], [0x22, '"'], [0x5c, '\\']] as const) ESCAPE[b] = c.charCodeAt(0);
+const HEX = Buffer.from('0123456789abcdef');
+
+/** The first byte that needs escaping or UTF-8 checking, or end. */
+function firstToEscape(buffer: Buffer, start: number, end: number): number {
+  for (let i = start; i < end; i++) {
+    const b = buffer[i]!;
+    if (b >= 0x80 || ESCAPE[b] !== 0) return i;
+  }
+  return end;
+}
+
+/** JSON-escape buffer[start..end) into out at o (room for 6 bytes per input byte); returns the new o. */
+function escapeInto(buffer: Buffer, start: number, end: number, out: Buffer, o: number): number {
+  let run = start; // start of the bytes copied as they are
+  let i = start;
+  while (i < end) {
+    const b = buffer[i]!;
+    if (b < 0x80) {
+      const e = ESCAPE[b]!;
+      if (e === 0) {
+        i++;
+        continue;
+      }
+      if (run < i) o += buffer.copy(out, o, run, i);
+      out[o++] = 0x5c;
+      out[o++] = e;
+      if (e === 0x75) {
+        out[o++] = 0x30;
+        out[o++] = 0x30;
+        out[o++] = HEX[b >> 4]!;
+        out[o++] = HEX[b & 15]!;
+      }
+      run = ++i;
+      continue;
+    }
+    const n = utf8SequenceLength(buffer, i, end);
+    if (n > 0) {
+      i += n;
+      continue;
+    }
+    if (run < i) o += buffer.copy(out, o, run, i);
+    out[o++] = 0xef; // U+FFFD for each byte that starts no valid sequence
+    out[o++] = 0xbf;
+    out[o++] = 0xbd;
+    run = ++i;
+  }
+  if (run < end) o += buffer.copy(out, o, run, end);
+  return o;
+}
+
+/** Length of the valid UTF-8 sequence at i (RFC 3629: no overlongs, surrogates or > U+10FFFF), or 0. */
+function utf8SequenceLength(buffer: Buffer, i: number, end: number): number {
+  const b = buffer[i]!;
+  const cont = (at: number, lo = 0x80, hi = 0xbf): boolean => at < end && buffer[at]! >= lo && buffer[at]! <= hi;
+  if (b >= 0xc2 && b <= 0xdf) return cont(i + 1) ? 2 : 0;
+  if (b >= 0xe0 && b <= 0xef) {
+    const lo = b === 0xe0 ? 0xa0 : 0x80;
+    const hi = b === 0xed ? 0x9f : 0xbf;
+    return cont(i + 1, lo, hi) && cont(i + 2) ? 3 : 0;
+  }
+  if (b >= 0xf0 && b <= 0xf4) {
+    const lo = b === 0xf0 ? 0x90 : 0x80;
+    const hi = b === 0xf4 ? 0x8f : 0xbf;
+    return cont(i + 1, lo, hi) && cont(i + 2) && cont(i + 3) ? 4 : 0;
+  }
+  return 0;
+}

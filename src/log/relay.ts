@@ -1,0 +1,133 @@
+// Multi-process mode's `logs: prefix` and `logs: json`: read a program's pipe, turn each line into
+// `name | line` or a JSON object, hand whole lines to the shared sink. When the sink is full the
+// pipe is no longer read, so the program blocks in write(): backpressure, not buffering. See
+// docs/logging.md for the guarantees.
+import { Socket, type OnReadOpts, type SocketConstructorOpts } from 'node:net';
+import { jsonFormat, prefixFormat, type LineFormat } from './line-formats.js';
+import { DEFAULT_MAX_LINE, LineSplitter, Records } from './lines.js';
+import { allSinks, sinkFor, type Sink } from './sink.js';
+import { fastFormat, READ_SIZE } from './wasm-format.js';
+
+export { sinkFor, takeOwnSigpipe, type Sink, type SinkStats } from './sink.js';
+export { DEFAULT_MAX_LINE } from './lines.js';
+
+export type RelayMode = 'prefix' | 'json';
+
+export interface RelayOptions {
+  /** The read end of the program's pipe; the relay owns it from now on and closes it. */
+  readonly fd: number;
+  readonly program: string;
+  /** Prefix mode: the width every program name is padded to. */
+  readonly width: number;
+  readonly stream: 'stdout' | 'stderr';
+  readonly mode: RelayMode;
+  /** Default: sinkFor(1) for stdout, sinkFor(2) for stderr. */
+  readonly sink?: Sink;
+  /** Longest line kept whole, in bytes; longer ones go out in pieces (default 1 MiB). */
+  readonly maxLine?: number;
+  /** Wall clock for json's "time", in ms since the epoch (default Date.now). */
+  readonly clock?: () => number;
+}
+
+export interface Relay {
+  /** EOF reached (or close()), partial line flushed, and all its output handed to the sink. */
+  readonly done: Promise<void>;
+  /** bytesIn: read from the pipe; lines: lines completed (a line cut in pieces counts once). */
+  readonly stats: { bytesIn: number; lines: number };
+  /** Stop reading now and close the fd; what was read is still flushed. */
+  close(): void;
+}
+
+// Every relay reads into the same buffer: libuv reads and our callback runs, synchronously, one
+// stream at a time, and nothing keeps a reference to it past the callback (lines.ts copies).
+// It lives in the WebAssembly formatter's memory, so lines are formatted where they were read.
+let readBuffer: Buffer | undefined;
+const sharedReadBuffer = (): Buffer => (readBuffer ??= fastFormat()?.readBuffer ?? Buffer.allocUnsafe(READ_SIZE));
+const active = new Set<Promise<void>>();
+const usedSinks = new Set<Sink>();
+
+export function startRelay(options: RelayOptions): Relay {
+  const sink = options.sink ?? sinkFor(options.stream === 'stdout' ? 1 : 2);
+  usedSinks.add(sink);
+  const format: LineFormat =
+    options.mode === 'prefix'
+      ? prefixFormat(options.program, options.width)
+      : jsonFormat(options.program, options.stream, options.clock ?? Date.now);
+  const splitter = new LineSplitter(options.maxLine ?? DEFAULT_MAX_LINE);
+  const records = new Records();
+  const READ_BUFFER = sharedReadBuffer();
+  const stats = { bytesIn: 0, lines: 0 };
+  let finished = false;
+  let finish!: () => void;
+  const done = new Promise<void>((resolve) => (finish = resolve));
+
+  /** Format what the splitter found and hand it on; false if the sink wants us to wait. */
+  const emit = (): boolean => {
+    if (records.count === 0) return true;
+    stats.lines += records.lines;
+    const out = format(records);
+    records.clear();
+    let more = true;
+    for (const buffer of out) more = sink.write(buffer) && more; // each one whole lines
+    return more;
+  };
+
+  // `onread` reads into our buffer and lets the callback pause reading (libuv readStop) by
+  // returning false; net.Socket takes it like net.connect does, though @types/node lists it only there.
+  const socketOptions: SocketConstructorOpts & { onread: OnReadOpts } = {
+    fd: options.fd,
+    readable: true,
+    writable: false,
+    onread: {
+      buffer: READ_BUFFER,
+      callback: (bytes: number): boolean => {
+        stats.bytesIn += bytes;
+        splitter.push(READ_BUFFER.subarray(0, bytes), records);
+        if (emit()) return true;
+        sink.onDrain(() => {
+          if (!finished) socket.resume();
+        });
+        return false; // stop reading until the sink drains: the program blocks in write()
+      },
+    },
+  };
+  const socket = new Socket(socketOptions);
+
+  const end = (): void => {
+    if (finished) return;
+    finished = true;
+    splitter.end(records);
+    emit();
+    active.delete(done);
+    finish();
+  };
+  socket.on('end', end);
+  socket.on('error', end); // a read error ends the stream like EOF; the caller sees the program's exit
+  socket.on('close', end);
+  active.add(done);
+
+  return {
+    done,
+    stats,
+    close() {
+      socket.destroy();
+      end();
+    },
+  };
+}
+
+/** Resolves once every relay is done and every sink flushed, or after timeoutMs (returns false then). */
+export async function flushAllRelays(timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+  const all = (async () => {
+    while (active.size > 0) await Promise.all(active);
+    await Promise.all([...new Set([...allSinks(), ...usedSinks])].map((sink) => sink.flush()));
+    return true as const;
+  })();
+  try {
+    return await Promise.race([all, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
