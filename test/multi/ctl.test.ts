@@ -1,13 +1,19 @@
 // `lastcall ctl` against a real lastcall --config as PID 1: every command, as an operator runs it.
-import { statSync } from 'node:fs';
+import { execa } from 'execa';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t from 'tap';
-import { signalsIn } from '../helpers/init.js';
-import { fixture } from '../helpers/fixtures.js';
+import { containerEnv, lastcallBin, signalsIn } from '../helpers/init.js';
+import { fixture, root } from '../helpers/fixtures.js';
 import { startConfig } from '../helpers/multi.js';
+import { freePort } from '../helpers/webstack.js';
 
 t.test('status, signal, stop, start, restart and shutdown over the control socket', async (t) => {
   const sigrecord = fixture('sigrecord');
+  const healthPort = await freePort();
   const run = await startConfig(t, `
+health: "127.0.0.1:${healthPort}"
 programs:
   web: { command: [sleep, "1000"], restart: always }
   rec: { command: ["${sigrecord}", "--exit-on", "15"], logs: prefix }
@@ -15,6 +21,12 @@ programs:
   await run.waitForEvent((e) => e.event === 'spawned' && e.program === 'rec');
   await run.out.waitFor(/^rec \| ready/);
   t.equal(statSync(run.socket).mode & 0o777, 0o600, 'the socket is mode 0600');
+  const metrics = await fetch(`http://127.0.0.1:${healthPort}/metrics`);
+  t.equal(metrics.status, 200);
+  const body = await metrics.text();
+  t.match(body, /^lastcall_program_up\{program="web"\} 1$/m);
+  t.match(body, /^lastcall_program_restarts_total\{program="rec"\} 0$/m);
+  t.match(body, /^lastcall_shutdown_phase\{phase="running"\} 1$/m);
 
   const table = await run.ctl('status');
   t.equal(table.exitCode, 0, table.stderr);
@@ -65,4 +77,21 @@ programs:
   const after = await run.ctl('status');
   t.equal(after.exitCode, 3);
   t.match(after.stderr, /no lastcall is listening on/);
+});
+
+t.test('lastcall import writes a config that lastcall check accepts (supervisord.conf and Procfile)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'lastcall-import-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const lastcall = (...args: string[]) => execa(process.execPath, [lastcallBin, ...args], { env: containerEnv(), extendEnv: false, reject: false });
+  for (const source of ['nginx-php-fpm.conf', 'Procfile']) {
+    const out = join(dir, `${source}.yaml`);
+    const imported = await lastcall('import', join(root, 'test', 'fixtures', 'import', source), '-o', out);
+    t.equal(imported.exitCode, 0, imported.stderr);
+    const checked = await lastcall('check', '--config', out);
+    t.equal(checked.exitCode, 0, checked.stderr);
+    t.match(checked.stdout, /valid\n\nStart order/);
+  }
+  const missing = await lastcall('import', join(dir, 'nope.conf'));
+  t.equal(missing.exitCode, 2);
+  t.equal(missing.stderr.trim().split('\n').length, 1, 'one line');
 });
