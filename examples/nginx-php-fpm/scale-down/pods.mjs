@@ -31,8 +31,9 @@ export async function startPod(name, ports, variant, ctx) {
   const runDir = join(ctx.scratch, name);
   const flags = variant.flags(ports);
   // env -i: a container's environment, not ours (NODE_OPTIONS, NODE_EXTRA_CA_CERTS slow Node down).
-  const env = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', `LISTEN=127.0.0.1:${ports.http}`, `RUN_DIR=${runDir}`];
-  const argv = ['unshare', '--pid', '--fork', '--mount-proc', '--kill-child=SIGKILL', '--', 'env', '-i', ...env, process.execPath, ctx.lastcall, '-v', ...flags, '--', startScript];
+  const env = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', `LISTEN=127.0.0.1:${ports.http}`, `RUN_DIR=${runDir}`, ...(variant.env?.(ports) ?? [])];
+  const program = variant.program === false ? [] : ['--', startScript];
+  const argv = ['unshare', '--pid', '--fork', '--mount-proc', '--kill-child=SIGKILL', '--', 'env', '-i', ...env, process.execPath, ctx.lastcall, '-v', ...flags, ...program];
   const startedAt = Date.now();
   const entry = startChild(argv, join(ctx.scratch, `${name}.log`));
   const initPid = await hostPidOfInit(entry.child.pid);

@@ -22,6 +22,7 @@ export function printTable(results, options) {
   console.log('');
   for (const name of new Set(results.map((r) => r.variant))) {
     const v = VARIANTS[name];
-    console.log(`${name}: ${v.about}\n  lastcall ${v.flags({ http: 'HTTP_PORT', health: 'HEALTH_PORT' }).join(' ') || '(no options)'} -- start.sh`);
+    const env = (v.env?.({ http: 'HTTP_PORT', health: 'HEALTH_PORT' }) ?? []).join(' ');
+    console.log(`${name}: ${v.about}\n  ${env ? `${env} ` : ''}lastcall ${v.flags({ http: 'HTTP_PORT', health: 'HEALTH_PORT' }).join(' ') || '(no options)'}${v.program === false ? '' : ' -- start.sh'}`);
   }
 }

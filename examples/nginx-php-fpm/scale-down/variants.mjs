@@ -1,3 +1,7 @@
+import { fileURLToPath } from 'node:url';
+
+const configFile = fileURLToPath(new URL('../lastcall.yaml', import.meta.url));
+
 // The ways pod 1 can be stopped. `flags(ports)` are lastcall's options before `--`; `needs` are
 // the options this lastcall must list in --help; `sigtermDelayMs` holds the SIGTERM back after
 // endpoint removal begins, as a preStop `sleep` does.
@@ -25,7 +29,16 @@ export const VARIANTS = {
     flags: (p) => ['--drain', '10s', '--drain-idle', '1s', '--drain-port', String(p.http), '-r', 'TERM:QUIT', '--grace', '30s', '--health', `127.0.0.1:${p.health}`],
     needs: ['--drain', '--drain-idle', '--drain-port', '--grace', '--health'],
   },
+  'config-file': {
+    about: 'lastcall.yaml (no start.sh): readiness 503 at once, drain 5 s, SIGQUIT to nginx, then to php-fpm once nginx has exited',
+    flags: () => ['--config', configFile],
+    // `env(ports)`: the pod's extra environment; `program: false`: nothing after `--`.
+    env: (p) => [`HEALTH=127.0.0.1:${p.health}`, 'DRAIN=5s', 'GRACE=30s'],
+    program: false,
+    health: true,
+    needs: ['--config'],
+  },
 };
 
 /** Whether the variant serves /readyz (then haproxy checks that, else nginx's /healthz). */
-export const usesHealth = (variant) => variant.flags({ http: 1, health: 2 }).includes('--health');
+export const usesHealth = (variant) => variant.health === true || variant.flags({ http: 1, health: 2 }).includes('--health');
