@@ -35,21 +35,18 @@ export function prefixFormat(program: string, width: number, fast: FastFormat | 
   return (records) => runs(records, fast, slow, (from, to, out) => fast!.prefix(records, from, to, prefix, out));
 }
 
-/** Split the batch into runs: records in the fast formatter's memory go to it, the others to slow. */
+/** Records in the fast formatter's memory (the read buffer) go to it, the others to slow. */
 function runs(records: Records, fast: FastFormat | null, slow: Slow, quick: Quick): Buffer[] {
   const out: Buffer[] = [];
-  const { count, bufferOf, buffers } = records;
-  const owned = buffers.map((buffer) => fast !== null && fast.owns(buffer));
-  for (let i = 0; i < count; ) {
-    const mine = owned[bufferOf[i]!]!;
-    let j = i + 1;
-    while (j < count && owned[bufferOf[j]!] === mine) j++;
-    if (!mine) {
-      out.push(slow(records, i, j));
-    } else {
-      for (let k = quick(i, j, out); k < j; k = k + 1 < j ? quick(k + 1, j, out) : j) out.push(slow(records, k, k + 1)); // one too big for it
+  const { count, buffers, firsts } = records;
+  for (let b = 0; b < buffers.length; b++) {
+    const from = firsts[b]!;
+    const to = b + 1 < buffers.length ? firsts[b + 1]! : count;
+    if (fast === null || !fast.owns(buffers[b]!)) {
+      out.push(slow(records, from, to));
+      continue;
     }
-    i = j;
+    for (let k = quick(from, to, out); k < to; k = k + 1 < to ? quick(k + 1, to, out) : to) out.push(slow(records, k, k + 1)); // one too big for it
   }
   return out;
 }
@@ -65,12 +62,12 @@ export function jsonFormat(program: string, stream: 'stdout' | 'stderr', clock: 
   const partialTail = Buffer.from('","partial":true}\n');
   let headAt = Number.NaN;
   let head = Buffer.alloc(0);
-  let spill: Buffer = Buffer.allocUnsafe(64 * 1024);
-  let escaped = new Int32Array(256); // per record: end of its escaped form in `spill`, or -1
 
+  // Local scratch, not kept: this path sees few records (but possibly a long line), rarely.
   const slow: Slow = (records, from, to) => {
     const { starts, ends, kinds, bufferOf, buffers } = records;
-    if (escaped.length < to) escaped = new Int32Array(records.starts.length);
+    const escaped = new Int32Array(to - from); // per record: end of its escaped form in `spill`, or -1
+    let spill: Buffer = Buffer.allocUnsafe(0);
     let size = 0;
     let spilled = 0;
     for (let i = from; i < to; i++) {
@@ -81,7 +78,7 @@ export function jsonFormat(program: string, stream: 'stdout' | 'stderr', clock: 
       size += head.length + (kinds[i] === PIECE ? partialTail.length : tail.length);
       const first = firstToEscape(buffer, start, end);
       if (first === end) {
-        escaped[i] = -1;
+        escaped[i - from] = -1;
         size += end - start;
         continue;
       }
@@ -90,7 +87,7 @@ export function jsonFormat(program: string, stream: 'stdout' | 'stderr', clock: 
       const at = spilled;
       spilled += buffer.copy(spill, spilled, start, first);
       spilled = escapeInto(buffer, first, end, spill, spilled);
-      escaped[i] = spilled;
+      escaped[i - from] = spilled;
       size += spilled - at;
     }
     const out = Buffer.allocUnsafe(size);
@@ -98,7 +95,7 @@ export function jsonFormat(program: string, stream: 'stdout' | 'stderr', clock: 
     let spillFrom = 0;
     for (let i = from; i < to; i++) {
       o += head.copy(out, o);
-      const spillTo = escaped[i]!;
+      const spillTo = escaped[i - from]!;
       if (spillTo < 0) {
         o += buffers[bufferOf[i]!]!.copy(out, o, starts[i]!, ends[i]!);
       } else {

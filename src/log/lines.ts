@@ -20,8 +20,10 @@ export class Records {
   count = 0;
   /** Lines completed (WHOLE or UNTERMINATED) since the last clear: pieces do not count. */
   lines = 0;
+  /** The buffers the records point into; buffers[b]'s records are firsts[b] up to firsts[b + 1]. */
   readonly buffers: Buffer[] = [];
-  bufferOf = new Uint8Array(256);
+  readonly firsts: number[] = [];
+  bufferOf = new Uint16Array(256);
   starts = new Int32Array(256);
   ends = new Int32Array(256);
   kinds = new Uint8Array(256);
@@ -29,7 +31,10 @@ export class Records {
   add(buffer: Buffer, start: number, end: number, kind: RecordKind): void {
     if (this.count === this.starts.length) this.grow();
     let b = this.buffers.length - 1;
-    if (b < 0 || this.buffers[b] !== buffer) b = this.buffers.push(buffer) - 1;
+    if (b < 0 || this.buffers[b] !== buffer) {
+      b = this.buffers.push(buffer) - 1;
+      this.firsts.push(this.count);
+    }
     const i = this.count++;
     this.bufferOf[i] = b;
     this.starts[i] = start;
@@ -42,12 +47,13 @@ export class Records {
     this.count = 0;
     this.lines = 0;
     this.buffers.length = 0; // drop references: a chunk must not outlive its batch
+    this.firsts.length = 0;
   }
 
   private grow(): void {
     const size = this.starts.length * 2;
-    const copy = <T extends Uint8Array | Int32Array>(from: T, to: T): T => (to.set(from), to);
-    this.bufferOf = copy(this.bufferOf, new Uint8Array(size));
+    const copy = <T extends Uint8Array | Uint16Array | Int32Array>(from: T, to: T): T => (to.set(from), to);
+    this.bufferOf = copy(this.bufferOf, new Uint16Array(size));
     this.starts = copy(this.starts, new Int32Array(size));
     this.ends = copy(this.ends, new Int32Array(size));
     this.kinds = copy(this.kinds, new Uint8Array(size));

@@ -54,8 +54,19 @@ function fields(event: LogEvent): Record<string, unknown> {
   return rest;
 }
 
+/**
+ * With relayed program output on stderr (logs: prefix | json), a line written now could land in
+ * the middle of a relayed line the pipe only half took: multi-program mode routes lastcall's lines
+ * behind the relay's queue while it is busy (`queue` returns false when it is not).
+ */
+let queue: ((line: string) => boolean) | undefined;
+export function queueLinesWith(route: (line: string) => boolean): void {
+  queue = route;
+}
+
 function line(text: string): void {
   if (stderrClosed) return;
+  if (queue?.(`${text}\n`)) return;
   try {
     writeSync(2, `${text}\n`);
   } catch (error) {

@@ -8,7 +8,7 @@ import { DEFAULT_MAX_LINE, LineSplitter, Records } from './lines.js';
 import { allSinks, sinkFor, type Sink } from './sink.js';
 import { fastFormat, READ_SIZE } from './wasm-format.js';
 
-export { sinkFor, takeOwnSigpipe, type Sink, type SinkStats } from './sink.js';
+export { queueBehindRelays, sinkFor, takeOwnSigpipe, type Sink, type SinkStats } from './sink.js';
 export { DEFAULT_MAX_LINE } from './lines.js';
 
 export type RelayMode = 'prefix' | 'json';
@@ -43,6 +43,8 @@ export interface Relay {
 // It lives in the WebAssembly formatter's memory, so lines are formatted where they were read.
 let readBuffer: Buffer | undefined;
 const sharedReadBuffer = (): Buffer => (readBuffer ??= fastFormat()?.readBuffer ?? Buffer.allocUnsafe(READ_SIZE));
+// Shared for the same reason: filled and emptied within one callback.
+const records = new Records();
 const active = new Set<Promise<void>>();
 const usedSinks = new Set<Sink>();
 
@@ -54,8 +56,7 @@ export function startRelay(options: RelayOptions): Relay {
       ? prefixFormat(options.program, options.width)
       : jsonFormat(options.program, options.stream, options.clock ?? Date.now);
   const splitter = new LineSplitter(options.maxLine ?? DEFAULT_MAX_LINE);
-  const records = new Records();
-  const READ_BUFFER = sharedReadBuffer();
+  const readInto = sharedReadBuffer();
   const stats = { bytesIn: 0, lines: 0 };
   let finished = false;
   let finish!: () => void;
@@ -79,10 +80,10 @@ export function startRelay(options: RelayOptions): Relay {
     readable: true,
     writable: false,
     onread: {
-      buffer: READ_BUFFER,
+      buffer: readInto,
       callback: (bytes: number): boolean => {
         stats.bytesIn += bytes;
-        splitter.push(READ_BUFFER.subarray(0, bytes), records);
+        splitter.push(readInto.subarray(0, bytes), records);
         if (emit()) return true;
         sink.onDrain(() => {
           if (!finished) socket.resume();

@@ -1,8 +1,12 @@
 // The one writer per output fd that every relay shares, so relayed lines never interleave with
 // each other. Writes are asynchronous and bounded: write() says when to stop, onDrain() when to go
 // on. Why a pipe is reopened instead of written in place: see docs/logging.md.
-import { closeSync, constants, fstatSync, openSync, writev } from 'node:fs';
-import { Socket, type SocketConstructorOpts } from 'node:net';
+import { constants, fstatSync, openSync } from 'node:fs';
+import { PipeSink } from './pipe-sink.js';
+import { DroppingSink } from './sink-base.js';
+import { ThreadSink } from './thread-sink.js';
+
+export { takeOwnSigpipe } from './sink-base.js';
 
 export interface Sink {
   /** Queue whole lines. False once the queue is over the high-water mark: wait for onDrain. */
@@ -23,21 +27,31 @@ export interface SinkStats {
 }
 
 export interface OwnedSink extends Sink {
+  /** Some output is queued or part-way written. */
+  readonly busy: boolean;
   /** Stop writing; what is still queued is dropped. Leaves the original fd open. */
   close(): void;
 }
 
 export const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
 
+export interface SinkOptions {
+  /** Bytes queued before write() says stop (default 1 MiB). */
+  readonly highWaterMark?: number;
+  /** Reopen a pipe through /proc (default true); false forces the threadpool writer. */
+  readonly reopen?: boolean;
+}
+
 /** A sink on fd: a pipe is reopened nonblocking; anything else is written from the threadpool. */
-export function createSink(fd: number, highWaterMark = DEFAULT_HIGH_WATER_MARK): OwnedSink {
+export function createSink(fd: number, options: SinkOptions = {}): OwnedSink {
+  const highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
   let fifo: boolean;
   try {
     fifo = fstatSync(fd).isFIFO();
   } catch {
     return new DroppingSink(); // fd closed: a container started with no stdout
   }
-  if (fifo) {
+  if (fifo && options.reopen !== false) {
     try {
       // libuv opens everything close-on-exec, so no program inherits this description.
       const own = openSync(`/proc/self/fd/${fd}`, constants.O_WRONLY | constants.O_NONBLOCK);
@@ -78,235 +92,16 @@ function sameFile(a: number, b: number): boolean {
 }
 
 /**
- * A write to a broken pipe raises SIGPIPE, which lastcall would otherwise forward to its program.
- * True (once per such write) when the SIGPIPE just received was raised by a sink.
+ * For lastcall's own log lines: if relayed output to fd is part-way through a write (the pipe was
+ * full, so the kernel took only part of it, maybe half a line), queue the line behind it and return
+ * true; else return false, and the caller writes it itself: the pipe then ends at a line boundary.
  */
-export function takeOwnSigpipe(): boolean {
-  for (const sink of new Set(sinks.values())) {
-    if (sink instanceof BaseSink && sink.claimSigpipe()) return true;
-  }
-  return false;
+export function queueBehindRelays(fd: 1 | 2, line: string): boolean {
+  return queueBehind(sinks.get(fd), line);
 }
 
-abstract class BaseSink implements OwnedSink {
-  abstract readonly stats: SinkStats;
-  protected closed = false;
-  private waiting: (() => void)[] = [];
-  private flushers: (() => void)[] = [];
-  protected epipes = 0;
-
-  abstract write(chunk: Buffer): boolean;
-  abstract close(): void;
-  protected abstract get needsDrain(): boolean;
-  protected abstract get idle(): boolean;
-
-  onDrain(cb: () => void): void {
-    if (this.closed || !this.needsDrain) queueMicrotask(cb);
-    else this.waiting.push(cb);
-  }
-
-  flush(): Promise<void> {
-    if (this.closed || this.idle) return Promise.resolve();
-    return new Promise((resolve) => this.flushers.push(resolve));
-  }
-
-  claimSigpipe(): boolean {
-    if (this.epipes === 0) return false;
-    this.epipes--;
-    return true;
-  }
-
-  protected drained(): void {
-    const waiting = this.waiting;
-    this.waiting = [];
-    for (const cb of waiting) cb();
-  }
-
-  protected settled(): void {
-    if (!this.closed && !this.idle) return;
-    const flushers = this.flushers;
-    this.flushers = [];
-    for (const resolve of flushers) resolve();
-  }
-
-  /** The fd is gone for good: from now on everything is dropped and nobody waits. */
-  protected die(error?: NodeJS.ErrnoException): void {
-    if (error?.code === 'EPIPE') this.epipes++;
-    if (this.closed) return;
-    this.closed = true;
-    this.drained();
-    this.settled();
-  }
-}
-
-/** Drops everything: the fd was closed. */
-class DroppingSink extends BaseSink {
-  readonly stats: SinkStats = { via: 'none', bytesWritten: 0, bytesDropped: 0 };
-  protected override closed = true;
-  protected get needsDrain() {
-    return false;
-  }
-  protected get idle() {
-    return true;
-  }
-  write(chunk: Buffer): boolean {
-    this.stats.bytesDropped += chunk.length;
-    return true;
-  }
-  close(): void {}
-}
-
-/**
- * A pipe through a description of its own, opened from /proc/self/fd with O_NONBLOCK: libuv
- * writes it from the event loop. O_NONBLOCK on lastcall's inherited fd itself would be shared
- * with every program writing there directly, and they would start failing with EAGAIN.
- */
-class PipeSink extends BaseSink {
-  readonly stats: SinkStats = { via: 'pipe', bytesWritten: 0, bytesDropped: 0 };
-  private readonly socket: Socket;
-  private inFlight = 0;
-
-  constructor(fd: number, highWaterMark: number) {
-    super();
-    try {
-      // Socket passes stream options on to Duplex; @types/node does not list them.
-      const options: SocketConstructorOpts & { writableHighWaterMark: number } = { fd, readable: false, writable: true, writableHighWaterMark: highWaterMark };
-      this.socket = new Socket(options);
-    } catch (error) {
-      closeSync(fd);
-      throw error;
-    }
-    this.socket.on('drain', () => this.drained());
-    this.socket.on('error', (error: NodeJS.ErrnoException) => this.die(error));
-    this.socket.on('close', () => this.die());
-  }
-
-  protected get needsDrain() {
-    return this.socket.writableNeedDrain;
-  }
-  protected get idle() {
-    return this.inFlight === 0;
-  }
-
-  write(chunk: Buffer): boolean {
-    if (this.closed) {
-      this.stats.bytesDropped += chunk.length;
-      return true;
-    }
-    this.inFlight++;
-    const length = chunk.length;
-    return this.socket.write(chunk, (error) => {
-      this.inFlight--;
-      if (error) this.stats.bytesDropped += length;
-      else this.stats.bytesWritten += length;
-      this.settled();
-    });
-  }
-
-  close(): void {
-    this.socket.destroy();
-    this.die();
-  }
-}
-
-const IOV_MAX = 1024;
-
-/**
- * Blocking writes on libuv's threadpool, one at a time, for what cannot be reopened (a terminal,
- * a file, a socket, a pipe of another user). Caveat: a write blocked on a pipe nobody reads keeps
- * a threadpool thread, and Node's process.exit waits for it (see docs/logging.md).
- */
-class ThreadSink extends BaseSink {
-  readonly stats: SinkStats = { via: 'thread', bytesWritten: 0, bytesDropped: 0 };
-  private queue: Buffer[] = [];
-  private queued = 0;
-  private writing = false;
-  private wantDrain = false;
-  private retrying = false;
-  private backoffMs = 0;
-  private claimedEarly = false;
-
-  constructor(private readonly fd: number, private readonly highWaterMark: number) {
-    super();
-  }
-
-  protected get needsDrain() {
-    return this.wantDrain;
-  }
-  protected get idle() {
-    return this.queued === 0 && !this.writing;
-  }
-
-  write(chunk: Buffer): boolean {
-    if (this.closed) {
-      this.stats.bytesDropped += chunk.length;
-      return true;
-    }
-    this.queue.push(chunk);
-    this.queued += chunk.length;
-    if (!this.writing && !this.retrying) this.pump();
-    if (this.queued < this.highWaterMark) return true;
-    this.wantDrain = true;
-    return false;
-  }
-
-  /** The SIGPIPE may arrive before the write's EPIPE: a write in flight is presumed to be its cause. */
-  override claimSigpipe(): boolean {
-    if (super.claimSigpipe()) return true;
-    if (!this.writing || this.claimedEarly) return false;
-    this.claimedEarly = true;
-    return true;
-  }
-
-  close(): void {
-    this.stats.bytesDropped += this.queued;
-    this.queue = [];
-    this.queued = 0;
-    this.die();
-  }
-
-  private pump = (): void => {
-    this.retrying = false;
-    if (this.closed || this.queue.length === 0) return;
-    const batch = this.queue.length <= IOV_MAX ? this.queue : this.queue.slice(0, IOV_MAX);
-    this.queue = this.queue.length <= IOV_MAX ? [] : this.queue.slice(IOV_MAX);
-    this.writing = true;
-    writev(this.fd, batch, (error, written) => {
-      this.writing = false;
-      const claimed = this.claimedEarly;
-      this.claimedEarly = false;
-      if (error && error.code !== 'EAGAIN') {
-        this.stats.bytesDropped += this.queued;
-        this.queue = [];
-        this.queued = 0;
-        return this.die(error.code === 'EPIPE' && claimed ? undefined : error);
-      }
-      const n = error ? 0 : written;
-      this.queue = unwritten(batch, n).concat(this.queue);
-      this.queued -= n;
-      this.stats.bytesWritten += n;
-      if (this.wantDrain && this.queued < this.highWaterMark) {
-        this.wantDrain = false;
-        this.drained();
-      }
-      this.settled();
-      if (!error) {
-        this.backoffMs = 0;
-        return this.pump();
-      }
-      // Someone set O_NONBLOCK on this shared description: poll, gently, until it takes more.
-      this.backoffMs = Math.min(100, Math.max(1, this.backoffMs * 2));
-      this.retrying = true;
-      setTimeout(this.pump, this.backoffMs);
-    });
-  };
-}
-
-function unwritten(batch: Buffer[], written: number): Buffer[] {
-  let i = 0;
-  while (i < batch.length && written >= batch[i]!.length) written -= batch[i++]!.length;
-  if (i === batch.length) return [];
-  const rest = batch.slice(i);
-  rest[0] = rest[0]!.subarray(written);
-  return rest;
+export function queueBehind(sink: OwnedSink | undefined, line: string): boolean {
+  if (!sink?.busy) return false;
+  sink.write(Buffer.from(line));
+  return true;
 }

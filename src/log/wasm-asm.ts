@@ -70,6 +70,7 @@ export const shl: Code = [0x74];
 export const shrU: Code = [0x76];
 
 export const v128Load: Code = [0xfd, 0x00, 0, 0];
+export const v128Store: Code = [0xfd, 0x0b, 0, 0];
 export const i8x16Splat: Code = [0xfd, 0x0f];
 export const i8x16Eq: Code = [0xfd, 0x23];
 export const i8x16LtS: Code = [0xfd, 0x25];

@@ -53,6 +53,7 @@ const c = {
   sigaction: libc.func('int sigaction(int sig, void *act, void *old)'),
   strerror: libc.func('const char *strerror(int errnum)'),
   pipe2: libc.func('int pipe2(void *fds, int flags)'),
+  fcntl: libc.func('int fcntl(int fd, int cmd, ...)'),
 };
 
 function optional(signature: string): ReturnType<typeof libc.func> | undefined {
@@ -171,6 +172,13 @@ export function pipe(): { readonly read: number; readonly write: number } {
   const fds = Buffer.alloc(8);
   check('pipe2', c.pipe2(fds, O_CLOEXEC));
   return { read: fds.readInt32LE(0), write: fds.readInt32LE(4) };
+}
+
+const F_SETPIPE_SZ = 1031;
+
+/** Best effort: a non-root process may be refused above /proc/sys/fs/pipe-max-size; the default pipe still works. */
+export function growPipe(fd: number, bytes: number): boolean {
+  return c.fcntl(int(fd, 'fd'), F_SETPIPE_SZ, 'int', int(bytes, 'bytes')) >= 0;
 }
 
 /** posix_spawn* and pthread_* return the error number instead of setting errno. */

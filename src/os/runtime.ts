@@ -32,6 +32,8 @@ export interface Services {
   flush(timeoutMs: number): Promise<boolean>;
   /** Children that node:child_process spawned (ready and stop commands): libuv reaps those. */
   isNodeChild(pid: number): boolean;
+  /** True (once) for a SIGPIPE raised by relaying a program's output to a closed stdout. */
+  takeOwnSigpipe(): boolean;
 }
 
 export interface Running {
@@ -205,7 +207,8 @@ export function run(plan: Plan, signals: SignalSource, logger: Logger, health?: 
 
   process.on('SIGCHLD', reaper.sweep);
   signals.subscribe((signo) => {
-    if (signo === SIGPIPE && logger.takeOwnSigpipe()) return; // raised by our own write to a closed stderr
+    // Raised by our own write to a closed stderr or stdout: lastcall's, not a signal for the programs.
+    if (signo === SIGPIPE && (logger.takeOwnSigpipe() || services?.takeOwnSigpipe())) return;
     dispatch({ type: 'signal', signo });
   });
   dispatch({ type: 'boot' });
