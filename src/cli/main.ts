@@ -57,6 +57,8 @@ export async function main(boot: Boot): Promise<never> {
     running = run(plan, boot.signals, logger, health, services);
     const code = await running.exitCode;
     control?.close();
+    // Relayed output is flushed by now; a worker thread still blocked on a dead terminal must not hold the exit.
+    if (services) (await import('../os/libc.js')).exitNow(code);
     return exit(code);
   } catch (error) {
     if (error instanceof UsageError) {

@@ -54,6 +54,7 @@ const c = {
   strerror: libc.func('const char *strerror(int errnum)'),
   pipe2: libc.func('int pipe2(void *fds, int flags)'),
   fcntl: libc.func('int fcntl(int fd, int cmd, ...)'),
+  _exit: libc.func('void _exit(int status)'),
 };
 
 function optional(signature: string): ReturnType<typeof libc.func> | undefined {
@@ -172,6 +173,15 @@ export function pipe(): { readonly read: number; readonly write: number } {
   const fds = Buffer.alloc(8);
   check('pipe2', c.pipe2(fds, O_CLOEXEC));
   return { read: fds.readInt32LE(0), write: fds.readInt32LE(4) };
+}
+
+/**
+ * Exit without Node's shutdown, which joins libuv's worker threads: one stuck in a write to a
+ * terminal nobody reads (relayed output, ^S) would keep PID 1 from ever exiting.
+ */
+export function exitNow(code: number): never {
+  c._exit(int(code, 'exit code'));
+  throw new Error('_exit returned');
 }
 
 const F_SETPIPE_SZ = 1031;
