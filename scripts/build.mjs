@@ -24,3 +24,12 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
 });
+
+// The start-up path must stay the entry and one chunk (src/one-chunk.ts says why): a lazily loaded
+// module that forgot `import '.../one-chunk.js'` splits it again, silently costing every start.
+const entry = readFileSync(new URL('../dist/lastcall.js', import.meta.url), 'utf8');
+const startupChunks = [...entry.matchAll(/^import[^;]*from "\.\/chunks\/[^"]+";/gm)].length;
+if (startupChunks > 1) {
+  console.error(`build: the start-up path loads ${startupChunks} chunks, not 1: a lazily imported module is missing \`import '.../one-chunk.js'\` (see src/one-chunk.ts)`);
+  process.exit(1);
+}

@@ -4,6 +4,7 @@ import { loadConfig } from '../config/file/load.js';
 import type { ConfigPlan, ProgramSpec } from '../config/file/types.js';
 import { killDeadlineMs } from '../config/shutdown.js';
 import { signalName } from '../config/signals.js';
+import '../one-chunk.js'; // one start-up chunk: see src/one-chunk.ts
 
 export function check(file: string, env: NodeJS.ProcessEnv): string {
   return describeConfig(loadConfig(file, env));

@@ -3,6 +3,7 @@ import { formatDuration } from '../config/duration.js';
 import { mainProgram, type Plan } from '../config/plan.js';
 import { describeSignals, killDeadlineMs } from '../config/shutdown.js';
 import { signalName } from '../config/signals.js';
+import '../one-chunk.js'; // one start-up chunk: see src/one-chunk.ts
 
 /** Docker's default stop timeout: `docker stop` SIGKILLs 10 s after its SIGTERM. */
 const DOCKER_STOP_TIMEOUT_MS = 10_000;

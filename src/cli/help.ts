@@ -1,4 +1,5 @@
 import { EPILOGUE, EXAMPLES, OPTIONS, SUMMARY, USAGE, type OptionSpec } from './options.js';
+import '../one-chunk.js'; // one start-up chunk: see src/one-chunk.ts
 
 /** The help text, rendered by yargs from the same table the parser reads. Loaded only for --help. */
 export async function renderHelp(): Promise<string> {

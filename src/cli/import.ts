@@ -5,6 +5,7 @@ import { EXIT, UsageError } from '../config/errors.js';
 import { emitYaml } from '../config/import/emit.js';
 import { convertProcfile, looksLikeProcfile } from '../config/import/procfile.js';
 import { convertSupervisord } from '../config/import/supervisord.js';
+import '../one-chunk.js'; // one start-up chunk: see src/one-chunk.ts
 
 export interface ImportIo {
   /** Each call gets whole lines, newline included, as process.stdout.write does. */

@@ -41,7 +41,8 @@ export async function main(boot: Boot): Promise<never> {
       const { runImport } = await import('./import.js');
       return exit(runImport(parsed.args, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s), readFile: (path) => readFileSync(path, 'utf8') }));
     }
-    const plan = buildPlan(parsed.options);
+    const config = parsed.options.config === undefined ? undefined : (await import('../config/file/load.js')).loadConfig(parsed.options.config, process.env);
+    const plan = buildPlan(parsed.options, { config });
     logger = await createLogger(plan.log);
     installLastResort(logger);
     // Everything that can refuse (a port in use, a socket path taken) does so before any spawn.

@@ -3,8 +3,7 @@ import { parseSignal } from './signals.js';
 import { UsageError } from './errors.js';
 import { collector, splitList } from './problems.js';
 import { buildShutdownPlan, type ShutdownPlan, type WrittenShutdown } from './shutdown.js';
-import type { ProgramSpec } from './file/types.js';
-import { loadConfig } from './file/load.js';
+import type { ConfigPlan, ProgramSpec } from './file/types.js';
 
 /** What the user wrote, as strings, before validation (from flags or LASTCALL_* variables). */
 export interface WrittenOptions extends WrittenShutdown {
@@ -67,7 +66,17 @@ const LEVELS = ['warn', 'info', 'debug', 'trace'] as const;
  * Validates every option and reports all problems at once, one per line.
  * `explain` plans without a program, so it can show the timeline for flags alone.
  */
-export function buildPlan(written: WrittenOptions, { requireProgram = true, env = process.env }: { requireProgram?: boolean; env?: NodeJS.ProcessEnv } = {}): Plan {
+export interface PlanContext {
+  /** `explain` plans without a program. */
+  requireProgram?: boolean;
+  /**
+   * The config file, already loaded (src/config/file/load.ts): the YAML parser is loaded only when
+   * --config is given, because every container start would otherwise pay for it.
+   */
+  config?: ConfigPlan;
+}
+
+export function buildPlan(written: WrittenOptions, { requireProgram = true, config }: PlanContext = {}): Plan {
   const problems: string[] = [];
   const attempt = collector(problems);
 
@@ -104,7 +113,7 @@ export function buildPlan(written: WrittenOptions, { requireProgram = true, env 
   const pdeathsig = written.pdeathsig === undefined ? undefined : attempt<number | undefined>(() => parseSignal(written.pdeathsig!, '--pdeathsig'), undefined);
 
   // A config file brings its own shutdown settings; flags and LASTCALL_* variables override them.
-  const config = multi ? loadConfig(written.config!, env) : undefined;
+  if (multi && !config) throw new Error(`buildPlan: --config ${written.config} was not loaded`);
   const fromFlags = Object.fromEntries(Object.entries(written).filter(([, v]) => v !== undefined));
   const shutdown = buildShutdownPlan({ ...config?.written, ...fromFlags }, problems);
   if (multi && written.stopSignal !== undefined) problems.push('--stop-signal applies to a single program; with --config, set `stop: { signal: ... }` for each program');

@@ -6,6 +6,7 @@ import { formatDuration } from '../config/duration.js';
 import type { ControlRequest, ControlResponse } from '../supervisor/status.js';
 import { formatStatus } from './format.js';
 import { CTL_USAGE, parseCtlArgs } from './parse-ctl.js';
+import '../one-chunk.js'; // one start-up chunk: see src/one-chunk.ts
 
 export interface CtlIo {
   /** Receives whole lines, each ending in "\n". */

@@ -5,6 +5,7 @@ import { connect, createServer, type Server } from 'node:net';
 import { UsageError } from '../config/errors.js';
 import { serveConnection, type Connection, type Handler } from './connection.js';
 import { checkSocketPath } from './socket-path.js';
+import '../one-chunk.js'; // one start-up chunk: see src/one-chunk.ts
 
 export interface ControlServer {
   readonly path: string;

@@ -2,6 +2,7 @@
 // finds a lastcall started with the same environment without being told the path.
 import { accessSync, constants } from 'node:fs';
 import { UsageError } from '../config/errors.js';
+import '../one-chunk.js'; // one start-up chunk: see src/one-chunk.ts
 
 /** Linux's sun_path holds 108 bytes including the terminating NUL. */
 export const MAX_SOCKET_PATH_BYTES = 107;

@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { UsageError } from '../config/errors.js';
 import type { StatusSnapshot } from '../supervisor/status.js';
 import { renderMetrics } from './metrics.js';
+import '../one-chunk.js'; // one start-up chunk: see src/one-chunk.ts
 
 export interface Health {
   setReady(ready: boolean): void;

@@ -11,6 +11,7 @@ import { startReadyProbe } from './probes.js';
 import type { Services } from './runtime.js';
 import { spawnProgram, type SpawnResult } from './spawn.js';
 import { runStopCommand, runStopHttp } from './stop-actions.js';
+import '../one-chunk.js'; // one start-up chunk: see src/one-chunk.ts
 
 const STOP_ACTION_DEFAULT_TIMEOUT_MS = 10_000;
 

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import { loadConfig } from '../../src/config/file/load.js';
 import { buildPlan, type WrittenOptions } from '../../src/config/plan.js';
 import { initialState, step } from '../../src/supervisor/core.js';
 import { snapshotOf } from '../../src/supervisor/status.js';
@@ -17,7 +18,7 @@ let files = 0;
 function supervise(yaml: string, flags: Partial<WrittenOptions> = {}) {
   const file = join(dir, `c${files++}.yaml`);
   writeFileSync(file, yaml);
-  const plan = buildPlan({ command: [], config: file, ...flags });
+  const plan = buildPlan({ command: [], config: file, ...flags }, { config: loadConfig(file, process.env) });
   let state: State = initialState(plan);
   let now = 0;
   let nextPid = 100;

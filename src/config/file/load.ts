@@ -9,6 +9,7 @@ import { locate, positionsOf, type Position } from './positions.js';
 import { checkProgram, interpolate, type Checker } from './program.js';
 import { unknownKey } from './suggest.js';
 import type { ConfigPlan, ConfigProblem, ProgramSpec } from './types.js';
+import '../../one-chunk.js'; // one start-up chunk: see src/one-chunk.ts
 
 const SHUTDOWN_KEYS: Record<string, keyof WrittenShutdown> = {
   grace: 'grace', drain: 'drain', drain_idle: 'drainIdle', drain_ports: 'drainPort', kill_margin: 'killMargin',
