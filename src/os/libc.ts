@@ -46,6 +46,7 @@ const c = {
   waitpid: libc.func('int waitpid(int pid, _Out_ int *status, int options)'),
   kill: libc.func('int kill(int pid, int sig)'),
   prctl: libc.func('int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)'),
+  prctlName: libc.func('int prctl(int option, const char *name, unsigned long arg3, unsigned long arg4, unsigned long arg5)'),
   tcgetpgrp: libc.func('int tcgetpgrp(int fd)'),
   tcsetpgrp: libc.func('int tcsetpgrp(int fd, int pgrp)'),
   getpgrp: libc.func('int getpgrp()'),
@@ -80,6 +81,7 @@ const WEXITED = 4;
 const WNOWAIT = 0x0100_0000;
 const PR_SET_PDEATHSIG = 1;
 const PR_SET_CHILD_SUBREAPER = 36;
+const PR_SET_NAME = 15;
 const SIG_BLOCK = 0;
 const O_CLOEXEC = 0o2000000;
 const SIG_SETMASK = 2;
@@ -225,6 +227,11 @@ export function reap(pid: number): number {
 /** kill(2); returns 0 or the errno (ESRCH is routine: the process may have just exited). */
 export function sendSignal(pid: number, signo: number): number {
   return c.kill(int(pid, 'pid'), int(signo, 'signal')) === 0 ? 0 : koffi.errno();
+}
+
+/** The thread's name, what `ps -e` and `top` show: Node 24 names its main thread "MainThread". */
+export function setProcessName(name: string): void {
+  c.prctlName(PR_SET_NAME, name.slice(0, 15), 0, 0, 0);
 }
 
 export function setChildSubreaper(): void {

@@ -5,6 +5,7 @@ import { descendantsOf } from './processes.js';
 
 /** Process-wide settings, made once before the program is spawned. */
 export function prepareProcess(plan: Plan, realtimeForwarded: boolean): void {
+  libc.setProcessName('lastcall');
   // As PID 1 the kernel reparents orphans to us anyway; elsewhere (a laptop, under another init)
   // this makes them ours, so they are reaped and their exit cannot go unnoticed.
   if (process.pid !== 1) libc.setChildSubreaper();
