@@ -1,8 +1,9 @@
 /* A child that says when it began: the first statement of main reads CLOCK_MONOTONIC, then
  * "child NS PID\n" is appended to FILE. Built static, so almost nothing runs before main.
  * Then it exits 0, or with --stay waits for signals with default dispositions (TERM kills it);
- * --ignore-term ignores SIGTERM as well (a program that never stops on TERM).
- * Usage: firstlight FILE [--stay] [--ignore-term] */
+ * --ignore-stop ignores SIGTERM and SIGINT as well (a program that never stops when asked;
+ * SIGINT because pm2 asks with it).
+ * Usage: firstlight FILE [--stay] [--ignore-stop] */
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,11 +14,11 @@
 int main(int argc, char **argv) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  if (argc < 2) { fprintf(stderr, "usage: firstlight FILE [--stay] [--ignore-term]\n"); return 2; }
+  if (argc < 2) { fprintf(stderr, "usage: firstlight FILE [--stay] [--ignore-stop]\n"); return 2; }
   int stay = 0;
   for (int i = 2; i < argc; i++) {
     if (!strcmp(argv[i], "--stay")) stay = 1;
-    else if (!strcmp(argv[i], "--ignore-term")) { signal(SIGTERM, SIG_IGN); stay = 1; }
+    else if (!strcmp(argv[i], "--ignore-stop")) { signal(SIGTERM, SIG_IGN); signal(SIGINT, SIG_IGN); stay = 1; }
   }
   char line[80];
   int n = snprintf(line, sizeof line, "child %lld %d\n", (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec, (int)getpid());

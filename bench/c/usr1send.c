@@ -1,4 +1,5 @@
-/* Signal sender: COUNT times SIGUSR1 to PID, one every INTERVAL_US on an absolute schedule.
+/* Signal sender: COUNT times SIGUSR1 to PID, INTERVAL_US apart (measured from the previous send,
+ * so that a sender delayed by the machine never catches up with a burst that would coalesce).
  * The send time (CLOCK_MONOTONIC, the clock the receiver reads) is taken just before kill(2);
  * all of them are written to FILE at the end (8 bytes each, ns). Prints how many kill() failed.
  * Usage: usr1send PID COUNT INTERVAL_US FILE */
@@ -24,13 +25,12 @@ int main(int argc, char **argv) {
   long interval = atol(argv[3]) * 1000;
   int64_t *sent = calloc(count, sizeof *sent);
   int failed = 0;
-  struct timespec next;
-  clock_gettime(CLOCK_MONOTONIC, &next);
+  int64_t last = now_ns();
   for (int i = 0; i < count; i++) {
-    next.tv_nsec += interval;
-    while (next.tv_nsec >= 1000000000L) { next.tv_nsec -= 1000000000L; next.tv_sec++; }
+    int64_t due = last + interval;
+    struct timespec next = { .tv_sec = due / 1000000000LL, .tv_nsec = due % 1000000000LL };
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR) {}
-    sent[i] = now_ns();
+    last = sent[i] = now_ns();
     if (kill(pid, SIGUSR1) < 0) { failed++; sent[i] = -1; }
   }
   int fd = open(argv[4], O_WRONLY | O_CREAT | O_TRUNC, 0644);

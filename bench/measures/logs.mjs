@@ -1,0 +1,159 @@
+// 7. Logs: 100 MB of numbered lines from loggen.c through each log path into logcheck.c, which
+// verifies every line. Throughput from the generator's first write to the last line's arrival.
+import { spawn } from 'node:child_process';
+import { closeSync, constants, existsSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { lastcallConfig, supervisordConfig } from '../lib/inits.mjs';
+import { memoryOf } from '../lib/proc.mjs';
+import { MeasureError, sleep, startPid1 } from '../lib/pid1.mjs';
+import { containerEnv } from '../lib/setup.mjs';
+import { fmt, max, median, table } from '../lib/report.mjs';
+
+export const title = '7. Logs';
+const LINE_BYTES = 100;
+
+export async function measure(ctx, section) {
+  const lines = ctx.quick ? 100_000 : 1_000_000;
+  const runsOf = (path) => (ctx.quick ? 1 : path.init?.slow ? 2 : 5);
+  const byName = Object.fromEntries(ctx.inits.map((i) => [i.name, i]));
+  const paths = [
+    { name: 'direct pipe (no init)', direct: true },
+    // What a line-by-line relay costs in C: the bar for a prefixing relay, not a target.
+    { name: 'reference: GNU sed adding "gen: " to each line (C)', direct: true, through: "sed 's/^/gen: /'" },
+  ];
+  for (const mode of ['inherit', 'prefix', 'json']) {
+    paths.push({ name: `lastcall \`logs: ${mode}\``, init: byName.lastcall, argv: (program) => byName.lastcall.multiArgv({ gen: program }, { logs: mode }) });
+  }
+  if (byName.supervisord) paths.push({ name: 'supervisord (stdout_logfile=/dev/stdout)', init: byName.supervisord, argv: (program) => [ctx.tools.supervisord, '-n', '-c', supervisordConfig(ctx.scratch, { gen: program })] });
+  if (byName['pm2-runtime']) paths.push({ name: 'pm2-runtime', init: byName['pm2-runtime'], argv: (program) => byName['pm2-runtime'].argv(program) });
+
+  const results = new Map(paths.map((p) => [p.name, []]));
+  const errors = new Map();
+  const most = Math.max(...paths.map(runsOf));
+  for (let n = 0; n < most; n++) {
+    for (const path of paths) {
+      if (errors.has(path.name) || n >= runsOf(path)) continue;
+      ctx.progress(`logs: ${path.name}, run ${n + 1}/${runsOf(path)}, ${(lines * LINE_BYTES) / 1e6} MB`);
+      try {
+        results.get(path.name).push(await once(ctx, path, lines, n));
+      } catch (error) {
+        errors.set(path.name, section.fail(`logs through ${path.name}`, error));
+      }
+    }
+  }
+
+  const mbps = (name) => (errors.has(name) ? errors.get(name) : median(results.get(name).map((r) => r.mbps)));
+  const direct = mbps(paths[0].name);
+  const rows = paths.map((p) => {
+    const rs = results.get(p.name);
+    if (errors.has(p.name)) return [p.name, fmt(errors.get(p.name)), '', '', '', '', '', ''];
+    const t = mbps(p.name);
+    const worst = (k) => String(max(rs.map((r) => r[k])));
+    return [
+      p.name,
+      fmt(t, 0) + (rs.some((r) => !r.lastArrived) ? ' *' : ''),
+      typeof direct === 'number' ? `${((t / direct) * 100).toFixed(0)} %` : '',
+      worst('lost'),
+      `${worst('corrupt')} / ${worst('dup')} / ${worst('reordered')}`,
+      worst('other'),
+      p.direct ? '' : fmt(max(rs.map((r) => r.peakMiB)), 1),
+      rs.map((r) => r.note).filter(Boolean)[0] ?? '',
+    ];
+  });
+  section.say(
+    `loggen.c writes ${lines.toLocaleString('en')} lines of ${LINE_BYTES} bytes (${(lines * LINE_BYTES) / 1e6} MB; "~N~" + a fixed filler) in 64 KiB writes to its stdout; ` +
+      'under an init it is the only program (lastcall `--config` with `restart: never` and the mode shown). The init\'s stdout is a FIFO read by logcheck.c, ' +
+      'which finds every numbered line inside whatever wrapping the path adds and checks the filler byte for byte. ' +
+      `MB/s = ${(lines * LINE_BYTES) / 1e6} MB ÷ (last line read − first write), median of ${ctx.quick ? 1 : '5 runs (2 for pm2-runtime and supervisord)'}; * = the last line never came, time to EOF used. ` +
+      'Lost (includes corrupt), corrupt, duplicated, reordered: worst run. Other = lines without a number (the init\'s own). Peak RSS: VmHWM of the init.',
+  );
+  section.say(table(['path', 'MB/s', 'vs direct pipe', 'lines lost', 'corrupt / dup / reordered', 'other lines', 'init peak RSS (MiB)', 'note'], rows));
+
+  for (const mode of ['prefix', 'json']) {
+    const name = `lastcall \`logs: ${mode}\``;
+    const t = mbps(name);
+    section.check(`logs ${mode}: share of direct-pipe MB/s`, typeof t === 'number' && typeof direct === 'number' ? (t / direct) * 100 : t, 50, { atLeast: true, show: (v) => `${v.toFixed(0)} %` });
+  }
+  for (const mode of ['inherit', 'prefix', 'json']) {
+    const name = `lastcall \`logs: ${mode}\``;
+    const rs = results.get(name);
+    section.check(`logs ${mode}: lines lost or damaged`, errors.get(name) ?? max(rs.map((r) => r.lost + r.dup)), 0, { show: (v) => v.toFixed(0) });
+  }
+  return results;
+}
+
+/** One flood through `path`; resolves with the verifier's counts and the throughput. */
+async function once(ctx, path, lines, n) {
+  const stamp = join(ctx.scratch, `logs-${n}-${path.name.replace(/\W/g, '')}.stamp`);
+  const fifo = `${stamp}.fifo`;
+  if (spawnSync('mkfifo', [fifo]).status !== 0) throw new MeasureError(`mkfifo ${fifo} failed`);
+  const readFd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+  const writeFd = openSync(fifo, 'w');
+  const check = spawn(ctx.bin.logcheck, [String(lines)], { stdio: [readFd, 'pipe', 'inherit'] });
+  let verdict = '';
+  check.stdout.on('data', (chunk) => (verdict += chunk));
+  const checked = new Promise((resolve) => check.on('exit', resolve));
+  const program = [ctx.bin.loggen, String(lines), stamp];
+  let run;
+  try {
+    if (path.through) spawn(ctx.tools.sh, ['-c', `"$0" "$1" "$2" | ${path.through}`, ...program], { stdio: ['ignore', writeFd, 'inherit'], env: containerEnv() });
+    else if (path.direct) spawn(program[0], program.slice(1), { stdio: ['ignore', writeFd, 'inherit'], env: containerEnv() });
+    else run = startPid1(ctx, path.init, [], { initArgv: path.argv(program), stdio: ['ignore', writeFd] });
+  } finally {
+    closeSync(readFd);
+    closeSync(writeFd);
+  }
+
+  let peakKb = 0;
+  let ended;
+  let note = '';
+  let lastRead = -1;
+  let quietSince = Date.now();
+  const deadline = Date.now() + 300_000;
+  for (let finished = false; !finished;) {
+    finished = await Promise.race([checked.then(() => true), sleep(20).then(() => false)]);
+    if (finished) break;
+    if (run?.hostPid === undefined && run) await run.pid().catch(() => {});
+    if (run?.hostPid !== undefined) for (const p of run.initPids(ctx.bin.loggen)) peakKb = Math.max(peakKb, memoryOf(p).hwmKb ?? 0);
+    const text = existsSync(stamp) ? readFileSync(stamp, 'utf8') : '';
+    if (ended === undefined && /^end /m.test(text)) ended = Date.now();
+    const read = readChars(check.pid);
+    if (read !== lastRead) {
+      lastRead = read;
+      quietSince = Date.now();
+    }
+    // An init that stays up after its program (supervisord) is stopped once its output is quiet;
+    // one that should exit by itself but does not after 10 s is noted and stopped.
+    if (run && ended !== undefined && !run.done) {
+      const quiet = Date.now() - quietSince > 1000;
+      if (!path.init.exitsWithProgram && quiet) await run.kill();
+      else if (path.init.exitsWithProgram && Date.now() - ended > (path.init.slow ? 20_000 : 10_000)) {
+        note = `${path.init.name} still running ${(Date.now() - ended) / 1000 | 0} s after its program ended`;
+        await run.kill();
+      }
+    }
+    if (Date.now() > deadline) {
+      await run?.kill();
+      check.kill('SIGKILL');
+      throw new MeasureError('no end after 300 s');
+    }
+  }
+  await run?.kill();
+  const counts = Object.fromEntries([...verdict.matchAll(/(\w+)=(-?\d+)/g)].map((m) => [m[1], Number(m[2])]));
+  if (counts.good === undefined) throw new MeasureError(`logcheck said: ${verdict.trim() || 'nothing'}`);
+  const start = Number(/^start (\d+)/m.exec(readFileSync(stamp, 'utf8'))?.[1]);
+  if (!start) throw new MeasureError(`the generator never started${run ? `: ${run.why()}` : ''}`);
+  const lastArrived = counts.last_ns > 0;
+  const seconds = ((lastArrived ? counts.last_ns : counts.eof_ns) - start) / 1e9;
+  return { ...counts, lastArrived, mbps: (lines * LINE_BYTES) / 1e6 / seconds, peakMiB: peakKb / 1024, note };
+}
+
+/** Bytes read so far by a process (/proc/PID/io rchar), to see when a stream has gone quiet. */
+function readChars(pid) {
+  try {
+    return Number(/^rchar: (\d+)/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))[1]);
+  } catch {
+    return -1;
+  }
+}
