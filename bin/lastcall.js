@@ -16,6 +16,10 @@ const FORWARDED = [
 const SIGRTMIN = 34; // glibc's; 32 and 33 belong to the C library
 const SIGRTMAX = 64;
 
+// Profiling lastcall itself (node --cpu-prof / --prof): V8 samples with SIGPROF, which must stay V8's.
+const profiling = process.execArgv.some((a) => /^--(cpu-)?prof\b/.test(a));
+if (profiling) FORWARDED.splice(FORWARDED.indexOf('SIGPROF'), 1);
+
 const queued = [];
 let deliver = (signo) => queued.push(signo);
 // A listener on SIGUSR1 also keeps Node from opening its inspector on 127.0.0.1:9229.

@@ -205,7 +205,7 @@ const info = Buffer.alloc(SIGINFO_BYTES);
 
 /** The pid of a child that has exited, without reaping it; 0 if none yet; -1 if lastcall has no child at all. */
 export function peekExited(): number {
-  info.fill(0);
+  info.writeInt32LE(0, SIGINFO_PID_OFFSET); // Linux leaves si_pid 0 when nothing has exited; be sure
   for (;;) {
     if (c.waitid(P_ALL, 0, info, WEXITED | WNOHANG | WNOWAIT) === 0) return info.readInt32LE(SIGINFO_PID_OFFSET);
     const errno = koffi.errno();
@@ -220,6 +220,31 @@ export function reap(pid: number): number {
   for (;;) {
     if (c.waitpid(int(pid, 'pid'), status, WNOHANG) >= 0) return status[0]!;
     const errno = koffi.errno();
+    if (errno !== ERRNO.EINTR) throw new NativeError('waitpid', errno);
+  }
+}
+
+const anyStatus = [0];
+const anyExited = { pid: 0, status: 0 };
+
+/**
+ * waitpid(-1, WNOHANG): any exited child, reaped. `pid` 0: none has exited yet; -1: no child at
+ * all. Only while Node's child_process owns no child (it would never learn of its exit). The
+ * returned object is reused by the next call.
+ */
+export function reapAny(): { readonly pid: number; readonly status: number } {
+  for (;;) {
+    const pid = c.waitpid(-1, anyStatus, WNOHANG);
+    if (pid >= 0) {
+      anyExited.pid = pid;
+      anyExited.status = anyStatus[0]!;
+      return anyExited;
+    }
+    const errno = koffi.errno();
+    if (errno === ERRNO.ECHILD) {
+      anyExited.pid = -1;
+      return anyExited;
+    }
     if (errno !== ERRNO.EINTR) throw new NativeError('waitpid', errno);
   }
 }

@@ -24,3 +24,8 @@ export function trackChild<T extends ChildProcess>(child: T): T {
 export function isNodeChild(pid: number): boolean {
   return live.has(pid);
 }
+
+/** Whether any such child is alive: when none is, the Reaper may reap with waitpid(-1), one call per child. */
+export function hasNodeChildren(): boolean {
+  return live.size > 0;
+}

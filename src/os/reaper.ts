@@ -19,13 +19,22 @@ const RUNTIME_CHILD_RETRY_MS = 2;
  */
 export class Reaper {
   private retry: NodeJS.Timeout | undefined;
+  private readonly ownedByNode: (pid: number) => boolean;
+  /** Whether waitpid(-1) is safe now: no child of Node's is alive to be robbed of its exit. */
+  private readonly mayReapAny: () => boolean;
 
-  constructor(
-    private readonly events: ReaperEvents,
-    private readonly ownedByNode: (pid: number) => boolean = () => false,
-  ) {}
+  /**
+   * Without `ownedByNode`, no child is Node's. With it, `hasNodeChildren` says when none is alive
+   * (then one waitpid(-1) per child replaces peek + reap + peek, about 40 % of the CPU per zombie);
+   * without `hasNodeChildren` every sweep peeks.
+   */
+  constructor(private readonly events: ReaperEvents, ownedByNode?: (pid: number) => boolean, hasNodeChildren?: () => boolean) {
+    this.ownedByNode = ownedByNode ?? (() => false);
+    this.mayReapAny = ownedByNode === undefined ? () => true : hasNodeChildren ? () => !hasNodeChildren() : () => false;
+  }
 
   sweep = (): void => {
+    if (this.mayReapAny()) return this.sweepAny();
     for (;;) {
       const pid = libc.peekExited();
       if (pid === -1) return this.events.sweepDone(false);
@@ -40,6 +49,14 @@ export class Reaper {
       this.events.reaped(pid, decodeWaitStatus(libc.reap(pid)));
     }
   };
+
+  private sweepAny(): void {
+    for (;;) {
+      const { pid, status } = libc.reapAny();
+      if (pid <= 0) return this.events.sweepDone(pid === 0);
+      this.events.reaped(pid, decodeWaitStatus(status));
+    }
+  }
 
   stop(): void {
     if (this.retry) clearTimeout(this.retry);

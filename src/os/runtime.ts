@@ -32,6 +32,7 @@ export interface Services {
   flush(timeoutMs: number): Promise<boolean>;
   /** Children that node:child_process spawned (ready and stop commands): libuv reaps those. */
   isNodeChild(pid: number): boolean;
+  hasNodeChildren(): boolean;
   /** True (once) for a SIGPIPE raised by relaying a program's output to a closed stdout. */
   takeOwnSigpipe(): boolean;
 }
@@ -75,6 +76,7 @@ export function run(plan: Plan, signals: SignalSource, logger: Logger, health?: 
       sweepDone: (childrenLeft) => dispatch({ type: 'sweep-done', childrenLeft }),
     },
     services?.isNodeChild,
+    services?.hasNodeChildren,
   );
 
   function dispatch(input: Input): void {

@@ -5,7 +5,7 @@ import type { Plan, ProgramPlan } from '../config/plan.js';
 import { flushAllRelays, queueBehindRelays, startRelay, takeOwnSigpipe } from '../log/relay.js';
 import { queueLinesWith } from '../log/logger.js';
 import * as libc from './libc.js';
-import { isNodeChild } from './node-children.js';
+import { hasNodeChildren, isNodeChild } from './node-children.js';
 import { findSetpriv } from './setpriv.js';
 import { startReadyProbe } from './probes.js';
 import type { Services } from './runtime.js';
@@ -32,6 +32,7 @@ export function multiProgramServices(plan: Plan): Services {
     },
     flush: flushAllRelays,
     isNodeChild,
+    hasNodeChildren,
     takeOwnSigpipe,
   };
 }

@@ -3,15 +3,18 @@
 import { spawn } from 'node:child_process';
 import t from 'tap';
 import * as libc from '../../src/os/libc.js';
+import { hasNodeChildren, isNodeChild, trackChild } from '../../src/os/node-children.js';
 import { Reaper } from '../../src/os/reaper.js';
 
 t.test('orphans are reaped while 300 child_process children still get their own exit events', async (t) => {
   libc.setChildSubreaper(); // this test process adopts the orphans
-  const nodeOwned = new Set<number>();
   const orphanExits: number[] = [];
+  // The registry lastcall uses: peek while a child_process child lives, waitpid(-1) once none does
+  // (orphans still exiting after the last child_process child are reaped that way).
   const reaper = new Reaper(
     { reaped: (_pid, status) => orphanExits.push('code' in status ? status.code : -1), sweepDone: () => {} },
-    (pid) => nodeOwned.has(pid),
+    isNodeChild,
+    hasNodeChildren,
   );
   process.on('SIGCHLD', reaper.sweep);
   // libuv handles SIGCHLD before our listener, so on its own it usually wins the race. Sweeping at
@@ -25,12 +28,10 @@ t.test('orphans are reaped while 300 child_process children still get their own 
   for (let i = 0; i < CHILDREN; i++) {
     if (i < ORPHAN_MAKERS) {
       // Each maker leaves 50 orphans that exit with 7 a moment later, while its siblings are exiting too.
-      const maker = spawn('sh', ['-c', `for i in $(seq ${PER_MAKER}); do (sleep 0.0$((RANDOM % 9)); exit 7) & done; exit ${i % 256}`]);
-      nodeOwned.add(maker.pid!);
+      const maker = trackChild(spawn('sh', ['-c', `for i in $(seq ${PER_MAKER}); do (sleep 0.0$((RANDOM % 9)); exit 7) & done; exit ${i % 256}`]));
       childExits.push(new Promise((resolve) => maker.on('exit', (code) => resolve([i % 256, code]))));
     } else {
-      const child = spawn('sh', ['-c', `exit ${i % 256}`]);
-      nodeOwned.add(child.pid!);
+      const child = trackChild(spawn('sh', ['-c', `exit ${i % 256}`]));
       childExits.push(new Promise((resolve) => child.on('exit', (code) => resolve([i % 256, code]))));
     }
   }
