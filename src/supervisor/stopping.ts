@@ -80,9 +80,14 @@ export function stopSignalOf(tx: Tx, name: string): number | undefined {
   const spec = tx.spec(name);
   if (spec.stop.signal !== undefined) return spec.stop.signal;
   if (spec.stop.command || spec.stop.http) return undefined;
-  const phase = tx.state.phase;
-  const received = phase.kind === 'stopping' || phase.kind === 'draining' ? phase.signo : SIGTERM;
+  const received = receivedSignal(tx);
   return tx.plan.rewrite.get(received) ?? received;
+}
+
+/** The signal that started the stop (SIGTERM when an essential exit or `ctl` started it). */
+function receivedSignal(tx: Tx): number {
+  const phase = tx.state.phase;
+  return phase.kind === 'stopping' || phase.kind === 'draining' ? phase.signo : SIGTERM;
 }
 
 function sendStopSignal(tx: Tx, name: string): void {
@@ -92,7 +97,7 @@ function sendStopSignal(tx: Tx, name: string): void {
   if (signo === undefined) return; // a stop command alone: wait for the program to exit by itself
   tx.setRun(name, { ...run, signalled: true });
   if (signo === 0) {
-    tx.log({ kind: 'signal-dropped', signo: (tx.state.phase as { signo?: number }).signo ?? SIGTERM, why: 'rewrite' });
+    tx.log({ kind: 'signal-dropped', signo: receivedSignal(tx), why: 'rewrite' });
     return;
   }
   tx.emit({ type: 'send', target: targetOf(tx, run.pid), signo, reason: 'stop', program: name });
