@@ -26,10 +26,19 @@ await build({
 });
 
 // The start-up path must stay the entry and one chunk (src/one-chunk.ts says why): a lazily loaded
-// module that forgot `import '.../one-chunk.js'` splits it again, silently costing every start.
-const entry = readFileSync(new URL('../dist/lastcall.js', import.meta.url), 'utf8');
-const startupChunks = [...entry.matchAll(/^import[^;]*from "\.\/chunks\/[^"]+";/gm)].length;
-if (startupChunks > 1) {
-  console.error(`build: the start-up path loads ${startupChunks} chunks, not 1: a lazily imported module is missing \`import '.../one-chunk.js'\` (see src/one-chunk.ts)`);
+// module that forgot `import '.../one-chunk.js'`, or a dynamic import() of a module the start-up
+// path already loads, splits it again, silently costing every start. Follow the static imports.
+const dist = new URL('../dist/', import.meta.url);
+const startupFiles = new Set();
+const visit = (file) => {
+  if (startupFiles.has(file)) return;
+  startupFiles.add(file);
+  const text = readFileSync(new URL(file, dist), 'utf8');
+  const here = file.includes('/') ? file.slice(0, file.lastIndexOf('/') + 1) : '';
+  for (const m of text.matchAll(/^import[^;]*?from "\.\/([^"]+)";/gm)) visit(here + m[1]);
+};
+visit('lastcall.js');
+if (startupFiles.size > 2) {
+  console.error(`build: the start-up path loads ${startupFiles.size} files (${[...startupFiles].join(', ')}), not 2: see src/one-chunk.ts`);
   process.exit(1);
 }
