@@ -61,7 +61,8 @@ export async function main(boot: Boot): Promise<never> {
     control?.close();
     // Every line is out by now (lastcall's own are written synchronously, relayed ones were flushed).
     // _exit skips Node's teardown: ~4 ms off every stop here, and a worker thread still blocked on a
-    // dead terminal (relayed output) cannot hold PID 1.
+    // dead terminal (relayed output) cannot hold PID 1. A profile (--cpu-prof) is written by that teardown.
+    if (process.execArgv.some((a) => /^--(cpu-|heap-)?prof\b/.test(a))) return exit(code);
     exitNow(code);
   } catch (error) {
     if (error instanceof UsageError) {
