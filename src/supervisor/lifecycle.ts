@@ -98,9 +98,8 @@ export function onProgramExit(tx: Tx, name: string, pid: number, status: ExitSta
   tx.log({ kind: 'program-exited', program: name, pid, status });
   tx.update(name, { lastExit: status });
   if (spec.ready && run.kind === 'running' && !run.ready) tx.emit({ type: 'probe', program: name, active: false });
-  for (const timer of [`ready-timeout:${name}`, `stop-timeout:${name}`] as const) {
-    if (spec.ready || spec.stop.timeoutMs !== undefined) tx.emit({ type: 'cancel-timer', name: timer });
-  }
+  if (spec.ready) tx.emit({ type: 'cancel-timer', name: `ready-timeout:${name}` });
+  if (spec.stop.timeoutMs !== undefined) tx.emit({ type: 'cancel-timer', name: `stop-timeout:${name}` });
   const phase = tx.state.phase.kind;
   const containerRuns = phase === 'starting' || phase === 'running';
 
