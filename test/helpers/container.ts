@@ -11,12 +11,9 @@
 //   const { stdout, stderr } = await c.logs();    // `docker logs`: the program's output, lastcall's timeline
 //   const state = await c.state();                // `docker inspect`: State.ExitCode
 import { spawn } from 'node:child_process';
-import { execa } from 'execa';
-import { join } from 'node:path';
 import { dockerBin, dockerEnv, docker as dockerCli, images, lock, missing, missingMessage, prepare, stopDaemon, testLabel, type Daemon, type DockerResult } from '../../scripts/container-setup.mjs';
-import { root } from './fixtures.js';
 import { Transcript, type TimelineEvent } from './init.js';
-import type { Step, TerminalRun } from './pty.js';
+import { runPtyDriver, type Step, type TerminalRun } from './pty.js';
 
 /** The part of tap's Test a helper uses: teardown and comments. */
 interface Scope {
@@ -197,20 +194,7 @@ export async function runInDockerTerminal(image: string, cmd: string[], steps: S
     steps,
   };
   try {
-    const result = await execa('python3', [join(root, 'test', 'helpers', 'pty-driver.py')], {
-      input: JSON.stringify(spec),
-      reject: false,
-      timeout: (deadline + 30) * 1000,
-      killSignal: 'SIGTERM', // the driver cleans up on SIGTERM
-    });
-    let parsed: Omit<TerminalRun, 'text'> & { transcript: string };
-    try {
-      parsed = JSON.parse(result.stdout);
-    } catch {
-      throw new Error(`pty-driver gave no result (exit ${result.exitCode}, signal ${result.signal}):\n${result.stderr}\n${result.stdout}`);
-    }
-    const { transcript, ...rest } = parsed;
-    return { ...rest, text: transcript.replace(/\r\n/g, '\n') };
+    return await runPtyDriver(spec);
   } finally {
     // The driver kills the docker client when a step fails; the container would go on without it.
     await docker(['rm', '--force', name]);

@@ -74,10 +74,26 @@ export async function runInTerminal(program: string[], steps: Step[], options: T
     deadline,
     steps,
   };
+  return runPtyDriver(spec);
+}
+
+/** What pty-driver.py takes: a command on a new terminal of rows x cols, and the steps to play. */
+export interface DriverSpec {
+  argv: string[];
+  env: Record<string, string>;
+  rows: number;
+  cols: number;
+  /** Seconds for the whole script; the driver kills everything when it runs out. */
+  deadline: number;
+  steps: Step[];
+}
+
+/** Runs test/helpers/pty-driver.py on `spec` (also for `docker run -it`, test/helpers/container.ts). */
+export async function runPtyDriver(spec: DriverSpec): Promise<TerminalRun> {
   const result = await execa(python, [driver], {
     input: JSON.stringify(spec),
     reject: false,
-    timeout: (deadline + 30) * 1000,
+    timeout: (spec.deadline + 30) * 1000,
     killSignal: 'SIGTERM', // the driver cleans up on SIGTERM
   });
   let parsed: Omit<TerminalRun, 'text'> & { transcript: string };
