@@ -27,6 +27,16 @@ const ESCAPE = 2;
 const UTF8 = 3;
 const COPY = 4;
 
+/** Record i of RECORDS into locals: its start s, end e and kind k (packed as end | kind << 24). */
+function readRecord(i: number, s: number, e: number, k: number): Code {
+  return [
+    get(i), i32(3), shl, load(RECORDS), set(s),
+    get(i), i32(3), shl, load(RECORDS + 4), set(e),
+    get(e), i32(24), shrU, set(k),
+    get(e), i32(0xffffff), and, set(e),
+  ];
+}
+
 /**
  * prefix(count, prefixLength): for each record, the prefix then the line and '\n'. Returns the
  * number of records done (fewer if OUT is full); the output's length is at OUT_LENGTH.
@@ -37,10 +47,7 @@ function prefixFunc(): Code {
     i32(OUT), set(o),
     block(loop(
       get(i), get(count), geU, brIf(1),
-      get(i), i32(3), shl, load(RECORDS), set(s),
-      get(i), i32(3), shl, load(RECORDS + 4), set(e),
-      get(e), i32(24), shrU, set(k),
-      get(e), i32(0xffffff), and, set(e),
+      ...readRecord(i, s, e, k),
       get(e), get(s), sub, set(len),
       get(o), get(plen), add, get(len), add, i32(1), add, i32(OUT_END), gtU, brIf(1),
       get(o), i32(HEAD), get(plen), call(COPY), set(o),
@@ -64,10 +71,7 @@ function jsonFunc(): Code {
     i32(OUT), set(o),
     block(loop(
       get(i), get(count), geU, brIf(1),
-      get(i), i32(3), shl, load(RECORDS), set(s),
-      get(i), i32(3), shl, load(RECORDS + 4), set(e),
-      get(e), i32(24), shrU, set(k),
-      get(e), i32(0xffffff), and, set(e),
+      ...readRecord(i, s, e, k),
       // "\r\n" ends a line too: drop the '\r'.
       when([get(k), i32(WHOLE), eq, get(e), get(s), gtU, and], when([get(e), i32(1), sub, load8(), i32(13), eq], get(e), i32(1), sub, set(e))),
       // Room for the worst case, every byte escaped as \u00XX.
