@@ -2,21 +2,14 @@
 // then builds dist/ if any source is newer. Uses only Node built-ins, since it runs before
 // anything is installed. `npm test` and `npm run demo` both start here.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { newest } from './newest.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const at = (p) => join(root, p);
 const mtime = (p) => (existsSync(p) ? statSync(p).mtimeMs : 0);
 
-function newest(dir) {
-  let latest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
-  }
-  return latest;
-}
 
 const installed = at('node_modules/.package-lock.json');
 if (!existsSync(installed) || mtime(installed) < mtime(at('package-lock.json'))) {

@@ -5,6 +5,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { newest } from '../../scripts/newest.mjs';
 
 export const bench = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
 export const root = join(bench, '..');
@@ -91,14 +92,6 @@ export function snapshotLastcall() {
   return { dir, bin: join(dir, 'bin', 'lastcall.js'), builtAt, stale };
 }
 
-function newest(dir) {
-  let latest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
-  }
-  return latest;
-}
 
 /** pm2-runtime from npm, in bench/.peers (git-ignored); installed on first use. */
 export function ensurePm2() {
