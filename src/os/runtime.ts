@@ -111,10 +111,17 @@ export function run(plan: Plan, signals: SignalSource, logger: Logger, health?: 
       }
       case 'set-timer': {
         clearTimeout(timers.get(effect.name));
-        timers.set(effect.name, setTimeout(() => {
-          timers.delete(effect.name);
-          dispatch({ type: 'timer', name: effect.name });
-        }, Math.max(0, Math.ceil(effect.at - now())))); // rounded up: late is possible, early never
+        // Node measures a timeout from the loop's cached clock, which lags performance.now() by the
+        // work of the current tick, so a timer can fire a few ms early: re-arm for what is left.
+        // Late is possible, early never.
+        const arm = (): void => {
+          timers.set(effect.name, setTimeout(() => {
+            if (now() < effect.at) return arm();
+            timers.delete(effect.name);
+            dispatch({ type: 'timer', name: effect.name });
+          }, Math.max(0, Math.ceil(effect.at - now()))));
+        };
+        arm();
         return;
       }
       case 'cancel-timer':
