@@ -3,11 +3,19 @@
 // long one) here, sized exactly first and then copied. This file is also the reference the
 // WebAssembly version is tested against.
 import { PIECE, WHOLE, type Records } from './lines.js';
-import { fastFormat, type FastFormat } from './wasm-format.js';
+import { fastFormat, type Emit, type FastFormat, type InPlace } from './wasm-format.js';
 
-export type LineFormat = (records: Records) => Buffer[];
+export interface LineFormat {
+  /** The records, formatted, handed to emit in order (usually as one buffer). */
+  records(records: Records, emit: Emit): void;
+  /**
+   * The whole lines of chunk (in the shared read buffer) from `from` on, found and formatted by
+   * the WebAssembly formatter (see FastFormat.prefixLines); null without it.
+   */
+  readonly inPlace: ((chunk: Buffer, from: number, maxLine: number, emit: Emit) => InPlace) | null;
+}
 type Slow = (records: Records, from: number, to: number) => Buffer;
-type Quick = (from: number, to: number, out: Buffer[]) => number;
+type Quick = (from: number, to: number) => number;
 
 /** `name    | line`, the name padded to `width` like docker compose. */
 export function prefixFormat(program: string, width: number, fast: FastFormat | null = fastFormat()): LineFormat {
@@ -32,23 +40,24 @@ export function prefixFormat(program: string, width: number, fast: FastFormat | 
     }
     return out;
   };
-  return (records) => runs(records, fast, slow, (from, to, out) => fast!.prefix(records, from, to, prefix, out));
+  return {
+    records: (records, emit) => runs(records, emit, fast, slow, (from, to) => fast!.prefix(records, from, to, prefix, emit)),
+    inPlace: fast && ((chunk, from, maxLine, emit) => fast.prefixLines(chunk, from, maxLine, prefix, emit)),
+  };
 }
 
 /** Records in the fast formatter's memory (the read buffer) go to it, the others to slow. */
-function runs(records: Records, fast: FastFormat | null, slow: Slow, quick: Quick): Buffer[] {
-  const out: Buffer[] = [];
+function runs(records: Records, emit: Emit, fast: FastFormat | null, slow: Slow, quick: Quick): void {
   const { count, buffers, firsts } = records;
   for (let b = 0; b < buffers.length; b++) {
     const from = firsts[b]!;
     const to = b + 1 < buffers.length ? firsts[b + 1]! : count;
     if (fast === null || !fast.owns(buffers[b]!)) {
-      out.push(slow(records, from, to));
+      emit(slow(records, from, to));
       continue;
     }
-    for (let k = quick(from, to, out); k < to; k = k + 1 < to ? quick(k + 1, to, out) : to) out.push(slow(records, k, k + 1)); // one too big for it
+    for (let k = quick(from, to); k < to; k = k + 1 < to ? quick(k + 1, to) : to) emit(slow(records, k, k + 1)); // one too big for it
   }
-  return out;
 }
 
 /**
@@ -106,13 +115,21 @@ export function jsonFormat(program: string, stream: 'stdout' | 'stderr', clock: 
     }
     return out;
   };
-  return (records) => {
+  const readClock = (): void => {
     const now = clock();
-    if (now !== headAt) {
-      headAt = now;
-      head = Buffer.from(`{"time":"${new Date(now).toISOString()}${middle}`);
-    }
-    return runs(records, fast, slow, (from, to, out) => fast!.json(records, from, to, head, tail, partialTail, out));
+    if (now === headAt) return;
+    headAt = now;
+    head = Buffer.from(`{"time":"${new Date(now).toISOString()}${middle}`);
+  };
+  return {
+    records: (records, emit) => {
+      readClock();
+      runs(records, emit, fast, slow, (from, to) => fast!.json(records, from, to, head, tail, partialTail, emit));
+    },
+    inPlace: fast && ((chunk, from, maxLine, emit) => {
+      readClock();
+      return fast.jsonLines(chunk, from, maxLine, head, tail, partialTail, emit);
+    }),
   };
 }
 

@@ -70,22 +70,13 @@ export class LineSplitter {
   private carry: Buffer[] = [];
   private carryLength = 0;
 
-  constructor(private readonly maxLine: number = DEFAULT_MAX_LINE) {
+  constructor(readonly maxLine: number = DEFAULT_MAX_LINE) {
     if (!Number.isInteger(maxLine) || maxLine < 4) throw new RangeError(`maxLine must be an integer of at least 4 bytes, got ${maxLine}`);
   }
 
   /** The chunk may be a reused read buffer: records point into it, the carried tail is copied. */
   push(chunk: Buffer, out: Records): void {
-    let pos = 0;
-    if (this.carryLength > 0) {
-      const nl = chunk.indexOf(NEWLINE);
-      if (nl < 0) return this.keep(chunk, 0, out);
-      const line = Buffer.concat([...this.carry, chunk.subarray(0, nl + 1)]);
-      this.carry = [];
-      this.carryLength = 0;
-      this.line(line, 0, line.length - 1, out);
-      pos = nl + 1;
-    }
+    let pos = this.finishCarried(chunk, out);
     const max = this.maxLine;
     for (;;) {
       const nl = chunk.indexOf(NEWLINE, pos);
@@ -95,6 +86,25 @@ export class LineSplitter {
       pos = nl + 1;
     }
     if (pos < chunk.length) this.keep(chunk, pos, out);
+  }
+
+  /**
+   * The line carried over from the last chunk, completed with chunk's first line; returns where
+   * the rest of chunk starts (0 if nothing was carried, chunk.length if chunk has no '\n' and is
+   * carried along too).
+   */
+  finishCarried(chunk: Buffer, out: Records): number {
+    if (this.carryLength === 0) return 0;
+    const nl = chunk.indexOf(NEWLINE);
+    if (nl < 0) {
+      this.keep(chunk, 0, out);
+      return chunk.length;
+    }
+    const line = Buffer.concat([...this.carry, chunk.subarray(0, nl + 1)]);
+    this.carry = [];
+    this.carryLength = 0;
+    this.line(line, 0, line.length - 1, out);
+    return nl + 1;
   }
 
   /** At EOF: what is left becomes the last line. */

@@ -1,4 +1,4 @@
-import { closeSync } from 'node:fs';
+import { closeSync, writeSync } from 'node:fs';
 import { Socket, type SocketConstructorOpts } from 'node:net';
 import type { SinkStats } from './sink.js';
 import { BaseSink } from './sink-base.js';
@@ -13,7 +13,7 @@ export class PipeSink extends BaseSink {
   private readonly socket: Socket;
   private inFlight = 0;
 
-  constructor(fd: number, highWaterMark: number) {
+  constructor(private readonly fd: number, highWaterMark: number) {
     super();
     try {
       // Socket passes stream options on to Duplex; @types/node does not list them.
@@ -33,6 +33,29 @@ export class PipeSink extends BaseSink {
   }
   protected get idle() {
     return this.inFlight === 0;
+  }
+
+  /**
+   * A write straight from the caller's buffer while nothing is queued (the fd is nonblocking, so
+   * this never waits): no copy, no trip through the event loop. What the pipe does not take
+   * now is copied and queued behind, in order.
+   */
+  override writeNow(view: Buffer): boolean {
+    if (this.closed || this.inFlight > 0) return this.write(Buffer.from(view));
+    let written = 0;
+    try {
+      written = writeSync(this.fd, view);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EAGAIN') {
+        this.stats.bytesDropped += view.length;
+        this.die(error as NodeJS.ErrnoException);
+        this.socket.destroy();
+        return true;
+      }
+    }
+    this.stats.bytesWritten += written;
+    return written === view.length || this.write(Buffer.from(view.subarray(written)));
   }
 
   write(chunk: Buffer): boolean {

@@ -6,7 +6,7 @@ import { Socket, type OnReadOpts, type SocketConstructorOpts } from 'node:net';
 import { jsonFormat, prefixFormat, type LineFormat } from './line-formats.js';
 import { DEFAULT_MAX_LINE, LineSplitter, Records } from './lines.js';
 import { allSinks, sinkFor, type Sink } from './sink.js';
-import { fastFormat, READ_SIZE } from './wasm-format.js';
+import { fastFormat, READ_SIZE, type Emit } from './wasm-format.js';
 
 export { queueBehindRelays, sinkFor, takeOwnSigpipe, type Sink, type SinkStats } from './sink.js';
 export { DEFAULT_MAX_LINE } from './lines.js';
@@ -62,15 +62,11 @@ export function startRelay(options: RelayOptions): Relay {
   let finish!: () => void;
   const done = new Promise<void>((resolve) => (finish = resolve));
 
-  /** Format what the splitter found and hand it on; false if the sink wants us to wait. */
-  const emit = (): boolean => {
-    if (records.count === 0) return true;
-    stats.lines += records.lines;
-    const out = format(records);
-    records.clear();
-    let more = true;
-    for (const buffer of out) more = sink.write(buffer) && more; // each one whole lines
-    return more;
+  // Formatted output (whole lines, in a buffer reused once emit returns) goes to the sink; `more`
+  // turns false if the sink wants us to wait.
+  let more = true;
+  const emit: Emit = (output) => {
+    more = sink.writeNow(output) && more;
   };
 
   // `onread` reads into our buffer and lets the callback pause reading (libuv readStop) by
@@ -83,8 +79,9 @@ export function startRelay(options: RelayOptions): Relay {
       buffer: readInto,
       callback: (bytes: number): boolean => {
         stats.bytesIn += bytes;
-        splitter.push(readInto.subarray(0, bytes), records);
-        if (emit()) return true;
+        more = true;
+        stats.lines += formatChunk(readInto.subarray(0, bytes), splitter, records, format, emit);
+        if (more) return true;
         sink.onDrain(() => {
           if (!finished) socket.resume();
         });
@@ -98,7 +95,9 @@ export function startRelay(options: RelayOptions): Relay {
     if (finished) return;
     finished = true;
     splitter.end(records);
-    emit();
+    stats.lines += records.lines;
+    if (records.count > 0) format.records(records, emit);
+    records.clear();
     active.delete(done);
     finish();
   };
@@ -115,6 +114,34 @@ export function startRelay(options: RelayOptions): Relay {
       end();
     },
   };
+}
+
+/**
+ * One read of a program's output, in order: the line carried over from the last read; the whole
+ * lines after it, found and formatted where they were read when the WebAssembly formatter is
+ * there; then, through the splitter, whatever is left (a line over maxLine, and the unfinished last
+ * line, which is carried). The output goes to emit, in order; returns the lines completed.
+ */
+export function formatChunk(chunk: Buffer, splitter: LineSplitter, records: Records, format: LineFormat, emit: Emit): number {
+  let lines = 0;
+  const takeRecords = (): void => {
+    if (records.count === 0) return;
+    lines += records.lines;
+    format.records(records, emit);
+    records.clear();
+  };
+  let pos = splitter.finishCarried(chunk, records);
+  takeRecords();
+  if (format.inPlace !== null && pos < chunk.length) {
+    const done = format.inPlace(chunk, pos, splitter.maxLine, emit);
+    lines += done.lines;
+    pos = done.next;
+  }
+  if (pos < chunk.length) {
+    splitter.push(chunk.subarray(pos), records);
+    takeRecords();
+  }
+  return lines;
 }
 
 /** Resolves once every relay is done and every sink flushed, or after timeoutMs (returns false then). */

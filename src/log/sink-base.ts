@@ -28,6 +28,10 @@ export abstract class BaseSink implements OwnedSink {
   }
 
   abstract write(chunk: Buffer): boolean;
+
+  writeNow(view: Buffer): boolean {
+    return this.write(Buffer.from(view));
+  }
   abstract close(): void;
   protected abstract get needsDrain(): boolean;
   protected abstract get idle(): boolean;
@@ -94,6 +98,9 @@ export class DroppingSink extends BaseSink {
   write(chunk: Buffer): boolean {
     this.stats.bytesDropped += chunk.length;
     return true;
+  }
+  override writeNow(view: Buffer): boolean {
+    return this.write(view);
   }
   close(): void {
     this.forget();

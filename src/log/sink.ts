@@ -2,6 +2,7 @@
 // each other. Writes are asynchronous and bounded: write() says when to stop, onDrain() when to go
 // on. Why a pipe is reopened instead of written in place: see docs/logging.md.
 import { constants, fstatSync, openSync } from 'node:fs';
+import { growPipe } from '../os/libc.js';
 import { PipeSink } from './pipe-sink.js';
 import { DroppingSink } from './sink-base.js';
 import { ThreadSink } from './thread-sink.js';
@@ -11,6 +12,11 @@ export { takeOwnSigpipe } from './sink-base.js';
 export interface Sink {
   /** Queue whole lines. False once the queue is over the high-water mark: wait for onDrain. */
   write(chunk: Buffer): boolean;
+  /**
+   * Like write, for a buffer that is reused once this returns: written at once if nothing is
+   * queued and the fd takes it, else (the rest) copied and queued.
+   */
+  writeNow(view: Buffer): boolean;
   /** cb runs once, when the queue is below the mark again (at once if it is; also when the sink dies). */
   onDrain(cb: () => void): void;
   /** Resolves once everything queued so far has been written or dropped. */
@@ -34,6 +40,8 @@ export interface OwnedSink extends Sink {
 }
 
 export const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
+/** What lastcall asks its stdout and stderr pipes to hold when it relays (the default pipe-max-size). */
+export const OUTPUT_PIPE_SIZE = 1024 * 1024;
 
 export interface SinkOptions {
   /** Bytes queued before write() says stop (default 1 MiB). */
@@ -51,6 +59,10 @@ export function createSink(fd: number, options: SinkOptions = {}): OwnedSink {
   } catch {
     return new DroppingSink(); // fd closed: a container started with no stdout
   }
+  // A relay writes one read's worth of lines at a time (up to ~0.5 MB in json mode): in a 64 KiB
+  // pipe most writes would go in pieces, each waiting for the reader. Best effort: the pipe's
+  // reader may be another user's, and /proc/sys/fs/pipe-max-size caps what non-root may ask.
+  if (fifo) growPipe(fd, OUTPUT_PIPE_SIZE);
   if (fifo && options.reopen !== false) {
     try {
       // libuv opens everything close-on-exec, so no program inherits this description.

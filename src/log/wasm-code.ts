@@ -1,5 +1,5 @@
 // The WebAssembly code of wasm-format.ts, written with wasm-asm.ts: the memory layout and the
-// five functions. A br's depth counts the blocks, loops and ifs around it, innermost 0.
+// six functions. A br's depth counts the blocks, loops and ifs around it, innermost 0.
 import {
   add, and, assemble, block, br, brIf, call, ctz, eq, geU, get, gtU, i32, i8x16Bitmask, i8x16Eq, i8x16LtS,
   i8x16Splat, I32, ifElse, leU, load, load8, loop, ltU, memoryCopy, mul, ne, ret, select, set, shl, shrU, store,
@@ -8,7 +8,7 @@ import {
 import { PIECE, WHOLE } from './lines.js';
 
 // Memory layout (bytes).
-export const READ_SIZE = 64 * 1024; // [0, READ_SIZE): libuv reads here
+export const READ_SIZE = 256 * 1024; // [0, READ_SIZE): libuv reads here
 export const HEAD = READ_SIZE; // the prefix, or json's head up to the message's opening quote
 export const HEAD_MAX = 4096;
 export const TAIL = HEAD + HEAD_MAX; // json: `"}\n`
@@ -38,11 +38,12 @@ function readRecord(i: number, s: number, e: number, k: number): Code {
 }
 
 /**
- * prefix(count, prefixLength): for each record, the prefix then the line and '\n'. Returns the
- * number of records done (fewer if OUT is full); the output's length is at OUT_LENGTH.
+ * prefix(first, count, prefixLength): for records [first, count), the prefix then the line and
+ * '\n'. Returns the first record not done (count, or less if OUT is full); the output's length is
+ * at OUT_LENGTH.
  */
 function prefixFunc(): Code {
-  const [count, plen, i, o, s, e, k, len] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [i, count, plen, o, s, e, k, len] = [0, 1, 2, 3, 4, 5, 6, 7];
   return [
     i32(OUT), set(o),
     block(loop(
@@ -64,9 +65,9 @@ function prefixFunc(): Code {
   ];
 }
 
-/** json(count, headLength, tailLength, partialTailLength): like prefix, escaping each message. */
+/** json(first, count, headLength, tailLength, partialTailLength): like prefix, escaping each message. */
 function jsonFunc(): Code {
-  const [count, hlen, tlen, plen, i, o, s, e, k] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [i, count, hlen, tlen, plen, o, s, e, k] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
   return [
     i32(OUT), set(o),
     block(loop(
@@ -88,6 +89,41 @@ function jsonFunc(): Code {
     )),
     i32(OUT_LENGTH), get(o), i32(OUT), sub, store(),
     get(i),
+  ];
+}
+
+/**
+ * split(p, to, maxLine) -> count: the whole lines from p on as records [0, count), WHOLE, each
+ * ending at its '\n'. Stops after the last '\n' before `to`, or before a line longer than maxLine
+ * (lines.ts cuts that one). Searches 16 bytes at a time.
+ */
+function splitFunc(): Code {
+  const [p, to, max, s, n, m] = [0, 1, 2, 3, 4, 5];
+  return [
+    get(p), set(s),
+    block(loop( // done: 1, next line: 0
+      block( // found: p is at a '\n'
+        block(loop( // 16 bytes at a time while they fit
+          get(p), i32(16), add, get(to), gtU, brIf(1),
+          when([get(p), v128Load, i32(10), i8x16Splat, i8x16Eq, i8x16Bitmask, tee(m)], get(p), get(m), ctz, add, set(p), br(3)),
+          get(p), i32(16), add, set(p),
+          br(0),
+        )),
+        loop( // the last few bytes one at a time
+          get(p), get(to), geU, brIf(3),
+          get(p), load8(), i32(10), eq, brIf(1),
+          get(p), i32(1), add, set(p),
+          br(0),
+        ),
+      ),
+      get(p), get(s), sub, get(max), gtU, brIf(1),
+      get(n), i32(3), shl, get(s), store(RECORDS),
+      get(n), i32(3), shl, get(p), store(RECORDS + 4), // kind WHOLE is 0
+      get(n), i32(1), add, set(n),
+      get(p), i32(1), add, tee(p), set(s),
+      br(0),
+    )),
+    get(n),
   ];
 }
 
@@ -198,13 +234,14 @@ function utf8Func(): Code {
   ];
 }
 
-/** The module: exports memory, prefix, json (and the helpers, unused from outside). */
+/** The module: exports memory, prefix, json, split (and the helpers, unused from outside). */
 export function moduleBytes(): Uint8Array {
   return assemble(PAGES, [
-    { name: 'prefix', params: 2, locals: [I32, I32, I32, I32, I32, I32], body: prefixFunc() },
-    { name: 'json', params: 4, locals: [I32, I32, I32, I32, I32], body: jsonFunc() },
+    { name: 'prefix', params: 3, locals: [I32, I32, I32, I32, I32], body: prefixFunc() },
+    { name: 'json', params: 5, locals: [I32, I32, I32, I32], body: jsonFunc() },
     { name: 'escape', params: 3, locals: [I32, I32, I32, I32, I32, V128], body: escapeFunc() },
     { name: 'utf8', params: 2, locals: [I32, I32, I32], body: utf8Func() },
     { name: 'copy', params: 3, locals: [I32], body: copyFunc() },
+    { name: 'split', params: 3, locals: [I32, I32, I32], body: splitFunc() },
   ]);
 }

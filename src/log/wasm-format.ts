@@ -17,18 +17,37 @@ declare const WebAssembly: {
 
 interface Exports {
   memory: { buffer: ArrayBuffer };
-  prefix(count: number, prefixLength: number): number;
-  json(count: number, headLength: number, tailLength: number, partialTailLength: number): number;
+  prefix(first: number, count: number, prefixLength: number): number;
+  json(first: number, count: number, headLength: number, tailLength: number, partialTailLength: number): number;
+  split(from: number, to: number, maxLine: number): number;
+}
+
+/** Takes formatted output: whole lines, in a buffer that may be reused once emit returns. */
+export type Emit = (output: Buffer) => void;
+
+/** What formatting lines in place did: `lines` whole lines; the first byte not done is chunk[next]. */
+export interface InPlace {
+  readonly lines: number;
+  readonly next: number;
 }
 
 export interface FastFormat {
   /** The read buffer every relay shares: lines read into it are formatted in place. */
   readonly readBuffer: Buffer;
-  /** Whether a record's buffer lives in this module's memory. */
+  /** Whether buffer lies in the read buffer, in this module's memory. */
   owns(buffer: Buffer): boolean;
-  /** Format records [from, to) into out; returns the first record not done (it did not fit), or to. */
-  prefix(records: Records, from: number, to: number, prefix: Buffer, out: Buffer[]): number;
-  json(records: Records, from: number, to: number, head: Buffer, tail: Buffer, partialTail: Buffer, out: Buffer[]): number;
+  /**
+   * Format records [from, to), handing the output to emit as views of this module's memory, valid
+   * only until emit returns; returns the first record not done (it did not fit), or to.
+   */
+  prefix(records: Records, from: number, to: number, prefix: Buffer, emit: Emit): number;
+  json(records: Records, from: number, to: number, head: Buffer, tail: Buffer, partialTail: Buffer, emit: Emit): number;
+  /**
+   * The whole lines of chunk (a part of the read buffer) from `from` on, found and formatted here,
+   * with no records in JavaScript: up to its last '\n', or before a line longer than maxLine.
+   */
+  prefixLines(chunk: Buffer, from: number, maxLine: number, prefix: Buffer, emit: Emit): InPlace;
+  jsonLines(chunk: Buffer, from: number, maxLine: number, head: Buffer, tail: Buffer, partialTail: Buffer, emit: Emit): InPlace;
 }
 
 let loaded: FastFormat | null | undefined;
@@ -49,8 +68,14 @@ function instantiate(): FastFormat | null {
   for (const [b, c] of [[0x08, 'b'], [0x09, 't'], [0x0a, 'n'], [0x0c, 'f'], [0x0d, 'r'], [0x22, '"'], [0x5c, '\\']] as const) memory[ESCAPES + b] = c.charCodeAt(0);
   memory.write('0123456789abcdef', HEX, 'latin1');
 
-  /** Run one wasm format over records [from, to), 64k records at a time; output copied out. */
-  const run = (records: Records, from: number, to: number, out: Buffer[], format: (count: number) => number): number => {
+  /** Hand on what the last format call wrote, where it is: the next call overwrites it. */
+  const takeOutput = (emit: Emit): void => {
+    const length = memory.readUInt32LE(OUT_LENGTH);
+    if (length > 0) emit(memory.subarray(OUT, OUT + length));
+  };
+
+  /** Run one wasm format over records [from, to), RECORDS_MAX records at a time. */
+  const run = (records: Records, from: number, to: number, emit: Emit, format: (first: number, count: number) => number): number => {
     const { starts, ends, kinds, bufferOf, buffers } = records;
     let i = from;
     while (i < to) {
@@ -60,33 +85,56 @@ function instantiate(): FastFormat | null {
         records32[2 * r] = base + starts[i + r]!;
         records32[2 * r + 1] = (base + ends[i + r]!) | (kinds[i + r]! << 24);
       }
-      const done = format(count);
-      const length = memory.readUInt32LE(OUT_LENGTH);
-      if (length > 0) {
-        const copy = Buffer.allocUnsafe(length); // not Buffer.from: that zero-fills first
-        memory.copy(copy, 0, OUT, OUT + length);
-        out.push(copy);
-      }
+      const done = format(0, count);
+      takeOutput(emit);
       if (done === 0) return i;
       i += done;
     }
     return to;
   };
 
+  /** Split chunk[from..] into records here, then format them; a record that does not fit OUT is left to the caller. */
+  const inPlace = (chunk: Buffer, from: number, maxLine: number, emit: Emit, format: (first: number, count: number) => number): InPlace => {
+    const base = chunk.byteOffset;
+    const count = wasm.split(base + from, base + chunk.length, Math.min(maxLine, 0xffffff)); // an end is 24 bits
+    let i = 0;
+    while (i < count) {
+      const done = format(i, count);
+      takeOutput(emit);
+      if (done === i) break;
+      i = done;
+    }
+    const next = i === 0 ? base + from : i < count ? records32[2 * i]! : records32[2 * count - 1]! + 1;
+    return { lines: i, next: next - base };
+  };
+
+  const owns = (buffer: Buffer): boolean => buffer.buffer === wasm.memory.buffer && buffer.byteOffset + buffer.length <= READ_SIZE;
   return {
     readBuffer: memory.subarray(0, READ_SIZE),
-    owns: (buffer) => buffer.buffer === wasm.memory.buffer,
-    prefix(records, from, to, prefix, out) {
+    owns,
+    prefix(records, from, to, prefix, emit) {
       if (prefix.length > HEAD_MAX) return from;
       prefix.copy(memory, HEAD);
-      return run(records, from, to, out, (count) => wasm.prefix(count, prefix.length));
+      return run(records, from, to, emit, (first, count) => wasm.prefix(first, count, prefix.length));
     },
-    json(records, from, to, head, tail, partialTail, out) {
+    prefixLines(chunk, from, maxLine, prefix, emit) {
+      if (prefix.length > HEAD_MAX || !owns(chunk)) return { lines: 0, next: from };
+      prefix.copy(memory, HEAD);
+      return inPlace(chunk, from, maxLine, emit, (first, count) => wasm.prefix(first, count, prefix.length));
+    },
+    json(records, from, to, head, tail, partialTail, emit) {
       if (head.length > HEAD_MAX) return from;
       head.copy(memory, HEAD);
       tail.copy(memory, TAIL);
       partialTail.copy(memory, PARTIAL_TAIL);
-      return run(records, from, to, out, (count) => wasm.json(count, head.length, tail.length, partialTail.length));
+      return run(records, from, to, emit, (first, count) => wasm.json(first, count, head.length, tail.length, partialTail.length));
+    },
+    jsonLines(chunk, from, maxLine, head, tail, partialTail, emit) {
+      if (head.length > HEAD_MAX || !owns(chunk)) return { lines: 0, next: from };
+      head.copy(memory, HEAD);
+      tail.copy(memory, TAIL);
+      partialTail.copy(memory, PARTIAL_TAIL);
+      return inPlace(chunk, from, maxLine, emit, (first, count) => wasm.json(first, count, head.length, tail.length, partialTail.length));
     },
   };
 }

@@ -1,7 +1,7 @@
 // The log relay with real pipes and real writer processes: floods, long lines, escaping,
 // backpressure (the writer blocks, memory stays flat), and the ways a run can end.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,8 +11,8 @@ import { build } from 'esbuild';
 import t from 'tap';
 import * as libc from '../../src/os/libc.js';
 import { jsonFormat, prefixFormat } from '../../src/log/line-formats.js';
-import { LineSplitter, Records } from '../../src/log/lines.js';
-import { flushAllRelays, startRelay, takeOwnSigpipe, type Relay, type RelayMode } from '../../src/log/relay.js';
+import { DEFAULT_MAX_LINE, LineSplitter, Records } from '../../src/log/lines.js';
+import { flushAllRelays, formatChunk, startRelay, takeOwnSigpipe, type Relay, type RelayMode } from '../../src/log/relay.js';
 import { createSink, queueBehind } from '../../src/log/sink.js';
 import { fastFormat } from '../../src/log/wasm-format.js';
 
@@ -301,9 +301,10 @@ t.test('the WebAssembly formatter gives the same bytes as the JavaScript one', a
     const data = Buffer.alloc(Math.floor(random() * 600));
     const plain = [0.6, 0.95, 0.995][run % 3]!; // long clean runs take the 16-byte path
     for (let i = 0; i < data.length; i++) data[i] = random() < plain ? 0x61 + Math.floor(random() * 26) : alphabet[Math.floor(random() * alphabet.length)]!;
-    const maxLine = 8 + (run % 50);
+    const maxLine = run % 4 === 0 ? DEFAULT_MAX_LINE : 8 + (run % 50); // short: lines cut in pieces too
     const reads: number[] = [];
-    for (let at = 0; at < data.length; ) at += reads[reads.push(1 + Math.floor(random() * 80)) - 1]!;
+    const longestRead = run % 2 === 0 ? 80 : 600; // whole lines within one read go the in-place path
+    for (let at = 0; at < data.length; ) at += reads[reads.push(1 + Math.floor(random() * longestRead)) - 1]!;
     for (const mode of ['prefix', 'json'] as const) {
       const format = (withFast: boolean) => {
         const f = mode === 'prefix' ? prefixFormat('web', 5, withFast ? fast : null) : jsonFormat('web', 'stdout', () => 0, withFast ? fast : null);
@@ -314,12 +315,10 @@ t.test('the WebAssembly formatter gives the same bytes as the JavaScript one', a
         for (const size of reads) {
           const n = data.copy(fast.readBuffer, 0, at, at + size); // as libuv would read it
           at += n;
-          splitter.push(fast.readBuffer.subarray(0, n), records);
-          out.push(...f(records));
-          records.clear();
+          formatChunk(fast.readBuffer.subarray(0, n), splitter, records, f, (view) => out.push(Buffer.from(view)));
         }
         splitter.end(records);
-        out.push(...f(records));
+        f.records(records, (view) => out.push(Buffer.from(view)));
         return Buffer.concat(out);
       };
       const [quick, slow] = [format(true), format(false)];
@@ -334,7 +333,9 @@ t.test('EOF while the sink is backed up: the relay finishes, and everything stil
   let received = 0;
   const out = output(() => received++);
   out.consumer.pause();
-  const source = sh(`i=0; while [ $i -lt 6000 ]; do echo "line $i ........................................................................"; i=$((i+1)); done`);
+  // ~1.5 MB of output: more than the output pipe holds (1 MiB, grown by the sink), less than the
+  // pipe and the sink's queue (1 MiB) together, so the relay reads on to EOF
+  const source = sh(`i=0; while [ $i -lt 17000 ]; do echo "line $i ........................................................................"; i=$((i+1)); done`);
   const relay = startRelay({ fd: source.read, program: 'web', width: 3, stream: 'stdout', mode: 'prefix', sink: out.sink });
   await relay.done;
   t.equal(await source.exited, 0, 'the writer finished');
@@ -346,7 +347,7 @@ t.test('EOF while the sink is backed up: the relay finishes, and everything stil
   t.equal(await flushAllRelays(10_000), true);
   out.close();
   await out.consumer.ended;
-  t.equal(received, 6000);
+  t.equal(received, 17000);
 });
 
 t.test('flushAllRelays gives up after its timeout while a consumer is stuck', async (t) => {
@@ -432,7 +433,7 @@ t.test("lastcall's own log line waits behind relayed output that is part-way wri
   const out = output((line) => lines.push(line));
   t.equal(queueBehind(out.sink, 'idle\n'), false, 'nothing pending: the caller writes its line itself');
   out.consumer.pause();
-  const relayed = Buffer.from(`${'r'.repeat(99_999)}\n`.repeat(3)); // more than the pipe holds
+  const relayed = Buffer.from(`${'r'.repeat(99_999)}\n`.repeat(15)); // 1.5 MB: more than the pipe holds (1 MiB, grown by the sink)
   out.sink.write(relayed);
   t.equal(out.sink.busy, true, 'the kernel took only part of it');
   t.equal(queueBehind(out.sink, 'lastcall: hello\n'), true, 'queued behind the relayed lines');
@@ -440,11 +441,14 @@ t.test("lastcall's own log line waits behind relayed output that is part-way wri
   await out.sink.flush();
   out.close();
   await out.consumer.ended;
-  t.same(lines.map((l) => (l.startsWith('r') ? l.length : l)), [99_999, 99_999, 99_999, 'lastcall: hello']);
+  t.same(lines.map((l) => (l.startsWith('r') ? l.length : l)), [...Array(15).fill(99_999), 'lastcall: hello']);
 });
 
 t.test('process.exit is not held up by output nobody reads (it would be, by a threadpool write)', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'relay-exit-'));
+  // Inside the project, so the bundle finds koffi (libc) in node_modules.
+  const cache = fileURLToPath(new URL('../../node_modules/.cache', import.meta.url));
+  mkdirSync(cache, { recursive: true });
+  const dir = mkdtempSync(join(cache, 'relay-exit-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const bundle = join(dir, 'sink.mjs');
   await build({ entryPoints: [fileURLToPath(new URL('../../src/log/sink.ts', import.meta.url))], bundle: true, platform: 'node', format: 'esm', outfile: bundle, logLevel: 'warning' });
