@@ -6,7 +6,7 @@ import { createLogger, type Logger } from '../log/logger.js';
 import { run, type Running, type Services, type SignalSource } from '../os/runtime.js';
 import type { ControlRequest, ControlResponse } from '../supervisor/status.js';
 import { exitNow } from '../os/libc.js';
-import { killEverything, prepareProcess } from '../os/setup.js';
+import { killEverything, noIdleGc, prepareProcess } from '../os/setup.js';
 import { parseRunArgs } from './parse-run.js';
 import { readFileSync } from 'node:fs';
 
@@ -18,6 +18,7 @@ export interface Boot {
 export async function main(boot: Boot): Promise<never> {
   let logger: Logger | undefined;
   try {
+    noIdleGc(); // first: see why there
     const parsed = parseRunArgs(process.argv.slice(2), process.env);
     if (parsed.kind === 'help' || parsed.kind === 'version') {
       const text = parsed.kind === 'version' ? boot.version : await (await import('./help.js')).renderHelp();
