@@ -1,7 +1,8 @@
 // One plain HTTP request, bounded in time, on a fresh connection: readiness probes and stop
 // hooks must not keep sockets alive in a pool that would hold lastcall's event loop open.
-import { request } from 'node:http';
+import type { request } from 'node:http';
 import { formatDuration } from '../config/duration.js';
+import { http } from './builtins.js';
 
 export interface HttpAttempt {
   /** ok on a 2xx status; detail "HTTP 503", "connection refused", "timed out after 5s". Never rejects. */
@@ -18,7 +19,7 @@ export function httpOnce(method: string, url: string, timeoutMs: number): HttpAt
   });
   let req: ReturnType<typeof request>;
   try {
-    req = request(url, { method, agent: false, headers: { connection: 'close', 'content-length': '0' } });
+    req = http().request(url, { method, agent: false, headers: { connection: 'close', 'content-length': '0' } });
   } catch (error) {
     settle({ ok: false, detail: (error as Error).message });
     return { done, cancel: () => {} };

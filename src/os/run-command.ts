@@ -1,8 +1,9 @@
 // A short-lived helper command (a readiness cmd, a stop command): its own process group so a
 // timeout or cancel kills everything it started, tracked so the reaper leaves its exit to libuv.
-import { spawn } from 'node:child_process';
+import type { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { formatDuration } from '../config/duration.js';
+import { childProcess } from './builtins.js';
 import { trackChild } from './node-children.js';
 
 export type CommandOutcome =
@@ -26,7 +27,7 @@ export function runCommand(argv: readonly string[], options: { env: Readonly<Rec
   let timedOut = false;
   let child: ReturnType<typeof spawn>;
   try {
-    child = trackChild(spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { ...options.env }, cwd: options.cwd }));
+    child = trackChild(childProcess().spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { ...options.env }, cwd: options.cwd }));
   } catch (error) {
     return { done: Promise.resolve({ outcome: { kind: 'failed', reason: (error as Error).message }, stderr: undefined }), kill: () => {} };
   }
