@@ -175,7 +175,6 @@ export function run(plan: Plan, signals: SignalSource, logger: Logger, health?: 
         for (const cancel of probes.values()) cancel();
         for (const timer of timers.values()) clearTimeout(timer);
         reaper.stop();
-        process.removeListener('SIGCHLD', reaper.sweep);
         signals.unsubscribe();
         for (const reply of replies.values()) reply({ ok: false, error: 'lastcall is exiting' });
         // Every line a program wrote reaches our stdout before we exit.
@@ -214,14 +213,13 @@ export function run(plan: Plan, signals: SignalSource, logger: Logger, health?: 
     }
   }
 
-  process.on('SIGCHLD', reaper.sweep);
   signals.subscribe((signo) => {
     // Raised by our own write to a closed stderr or stdout: lastcall's, not a signal for the programs.
     if (signo === SIGPIPE && (logger.takeOwnSigpipe() || services?.takeOwnSigpipe())) return;
     dispatch({ type: 'signal', signo });
   });
   dispatch({ type: 'boot' });
-  reaper.sweep(); // children may have exited before the SIGCHLD listener existed
+  reaper.listen(); // and sweeps once: children may have exited before the SIGCHLD listener existed
 
   return {
     exitCode,

@@ -49,3 +49,29 @@ t.test('orphans are reaped while 300 child_process children still get their own 
   t.ok(orphanExits.every((code) => code === 7), 'with its real status');
   t.equal(libc.peekExited(), -1, 'nothing is left to reap');
 });
+
+t.test('a storm of exits: the reaper polls instead of waking at each SIGCHLD, then listens again', async (t) => {
+  libc.setChildSubreaper();
+  const codes: number[] = [];
+  const reaper = new Reaper({ reaped: (_pid, status) => codes.push('code' in status ? status.code : -1), sweepDone: () => {} });
+  const waitFor = async (what: string, ok: () => boolean): Promise<void> => {
+    const deadline = Date.now() + 20_000;
+    while (!ok() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    t.ok(ok(), what);
+  };
+  reaper.listen();
+  t.ok(process.listeners('SIGCHLD').includes(reaper.sweep), 'listening for SIGCHLD');
+  // perl forks 2000 children that exit at once and never reaps them; when perl exits they are
+  // ours, 2000 zombies at a time (spawned with posix_spawn: not Node's child).
+  const env = [`PATH=${process.env.PATH}`];
+  libc.spawn({ file: 'perl', argv: ['perl', '-e', 'for (1..2000) { exit 3 if fork == 0 } exit 4'], env, keepFds: [], takeTerminal: false });
+  await waitFor('perl and its 2000 children were reaped', () => codes.length === 2001);
+  t.equal(codes.filter((c) => c === 3).length, 2000, 'each child with its status');
+  t.equal(reaper.storms, 1, 'that was a storm');
+  await waitFor('after a few quiet polls the reaper listens for SIGCHLD again', () => process.listeners('SIGCHLD').includes(reaper.sweep));
+  libc.spawn({ file: 'sh', argv: ['sh', '-c', 'exit 5'], env, keepFds: [], takeTerminal: false });
+  await waitFor('and a single exit after the storm is reaped (so a SIGCHLD woke it)', () => codes.length === 2002);
+  t.equal(codes.at(-1), 5);
+  reaper.stop();
+  t.notOk(process.listeners('SIGCHLD').includes(reaper.sweep), 'stop() stops listening');
+});
