@@ -6,6 +6,7 @@ import { createLogger, type Logger } from '../log/logger.js';
 import { run, type Running, type Services, type SignalSource } from '../os/runtime.js';
 import type { ControlRequest, ControlResponse } from '../supervisor/status.js';
 import { exitNow } from '../os/libc.js';
+import { inheritedFds } from '../os/inherited-fds.js';
 import { killEverything, noIdleGc, prepareProcess } from '../os/setup.js';
 import { parseRunArgs } from './parse-run.js';
 import { readFileSync } from 'node:fs';
@@ -43,6 +44,7 @@ export async function main(boot: Boot): Promise<never> {
       const { runImport } = await import('./import.js');
       return exit(runImport(parsed.args, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s), readFile: (path) => readFileSync(path, 'utf8') }));
     }
+    inheritedFds(); // now, before lastcall opens an fd of its own that could pass for an inherited one
     const config = parsed.options.config === undefined ? undefined : (await import('../config/file/load.js')).loadConfig(parsed.options.config, process.env);
     const plan = buildPlan(parsed.options, { config });
     logger = await createLogger(plan.log);

@@ -5,16 +5,27 @@ import { readdirSync, readlinkSync } from 'node:fs';
 // it. Above 15 Node leaves inherited fds alone and its own are opened close-on-exec.
 const NODE_CLOEXEC_MAX = 15;
 
+let inherited: readonly number[] | undefined;
+
 /**
- * The fds in 3..15 that lastcall inherited, as opposed to those Node opened for itself.
- * Node's own are event-loop plumbing: anonymous inodes (epoll, eventfd) and pipes whose both ends
- * it holds. Anything else (sockets, files, ttys, one end of a pipe) came from our parent.
+ * The fds in 3..15 that lastcall inherited, as opposed to those Node opened for itself. Found at
+ * the first call and kept: main() calls it before lastcall opens anything of its own (a log pipe,
+ * the control socket), which could otherwise land on a free number in 3..15 and be passed on to
+ * every program as if inherited.
  */
-export function inheritedFds(): number[] {
+export function inheritedFds(): readonly number[] {
+  return (inherited ??= scanInherited());
+}
+
+/**
+ * Node's own fds are event-loop plumbing: anonymous inodes (epoll, eventfd) and pipes whose both
+ * ends it holds, one of them possibly above 15. Anything else (sockets, files, ttys, one end of a
+ * pipe) came from our parent.
+ */
+function scanInherited(): number[] {
   const targets = new Map<number, string>();
   for (const entry of readdirSync('/proc/self/fd')) {
     const fd = Number(entry);
-    if (fd < 3 || fd > NODE_CLOEXEC_MAX) continue;
     try {
       targets.set(fd, readlinkSync(`/proc/self/fd/${fd}`));
     } catch {
@@ -23,12 +34,13 @@ export function inheritedFds(): number[] {
   }
   const count = new Map<string, number>();
   for (const target of targets.values()) count.set(target, (count.get(target) ?? 0) + 1);
-  const inherited: number[] = [];
+  const found: number[] = [];
   for (const [fd, target] of targets) {
+    if (fd < 3 || fd > NODE_CLOEXEC_MAX) continue;
     if (target.startsWith('anon_inode:')) continue;
     if (target.startsWith('pipe:') && (count.get(target) ?? 0) > 1) continue;
     if (/^\/proc\/(self|\d+)\/fd$/.test(target)) continue;
-    inherited.push(fd);
+    found.push(fd);
   }
-  return inherited.sort((a, b) => a - b);
+  return found.sort((a, b) => a - b);
 }

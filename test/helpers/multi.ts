@@ -13,6 +13,8 @@ export interface ConfigRunOptions {
   /** Extra files to write beside the config: name -> content. */
   files?: Record<string, string>;
   stdoutFile?: string;
+  /** Extra fds 3, 4, ... handed to lastcall (socket activation). */
+  extraFds?: ('pipe' | number)[];
 }
 
 /** Writes `yaml` as lastcall.yaml in a fresh temp dir and starts `lastcall --config` on it as PID 1. */
@@ -28,6 +30,7 @@ export async function startConfig(t: Test, yaml: string, options: ConfigRunOptio
     noSeparator: true,
     env: { DIR: dir, ...options.env },
     ...(options.stdoutFile ? { stdoutFile: options.stdoutFile } : {}),
+    ...(options.extraFds ? { extraFds: options.extraFds } : {}),
   });
   return {
     ...run,

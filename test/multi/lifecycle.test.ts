@@ -1,5 +1,6 @@
 // Multi-program mode as a real PID 1: start order gated on real readiness, oneshots, crash loops,
 // essential programs, env/cwd/user, and an invalid config that spawns nothing.
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +36,38 @@ programs:
   t.ok(ready - dbStarted < 700 + 1500, 'and found ready within a few intervals of listening');
   t.ok(at(events, 'spawned', 'app') >= ready, 'app was spawned after db was ready');
   t.equal(result.exitCode, 0, 'both stopped cleanly on SIGTERM: exit 0');
+});
+
+/** fd -> what it points to (`pipe:[123]`, `/dev/null`...), from `ls -l /proc/PID/fd` output. */
+function fdTable(listing: string): Map<number, string> {
+  return new Map([...listing.matchAll(/ (\d+) -> (.+)$/gm)].map((m) => [Number(m[1]), m[2]!]));
+}
+
+t.test("programs get the fds lastcall inherited and none of its own (Node's pipes, log pipes, its socket)", async (t) => {
+  // Node holds both ends of a few pipes. With one fd handed to lastcall at 3, one such pair sits
+  // at 15 and 16: the end at 15 once passed for an inherited fd and reached every program.
+  // Each program lists its own fds (exec: no shell keeps a saved copy of its stdout around).
+  const run = await startConfig(t, `
+programs:
+  a: { command: [sh, -c, "exec ls -l /proc/self/fd > \${DIR}/a-fds"], logs: prefix, restart: never }
+  b: { command: [sh, -c, "exec ls -l /proc/self/fd > \${DIR}/b-fds"], depends_on: { a: started }, logs: json, restart: never }
+  keep: { command: [sleep, "30"] }
+`, { extraFds: ['pipe'] });
+  const listed = (program: string) => existsSync(join(run.dir, `${program}-fds`)) && readFileSync(join(run.dir, `${program}-fds`), 'utf8').includes('->');
+  for (let waited = 0; !(listed('a') && listed('b')) && waited < 15_000; waited += 20) await sleep(20);
+  const lastcall = fdTable(execFileSync('ls', ['-l', `/proc/${run.initPid}/fd`], { encoding: 'utf8' }));
+  const heldTwice = (target: string) => [...lastcall.values()].filter((x) => x === target).length > 1;
+  for (const program of ['a', 'b']) {
+    const fds = fdTable(readFileSync(join(run.dir, `${program}-fds`), 'utf8'));
+    t.equal(fds.get(3), lastcall.get(3), `${program}: fd 3, handed to lastcall, reached it`);
+    const own = [...fds].filter(([fd, target]) => {
+      if (fd < 3 || fd > 15 || target.startsWith('/proc/')) return false; // stdio; ls's own directory fd
+      return lastcall.get(fd) !== target || target.startsWith('anon_inode:') || (target.startsWith('pipe:') && heldTwice(target));
+    });
+    t.same(own, [], `${program}: no fd in 3..15 that is lastcall's own`, { fds: [...fds], lastcall: [...lastcall] });
+  }
+  process.kill(run.initPid, 'SIGTERM');
+  t.equal((await run.child).exitCode, 0);
 });
 
 t.test('a failing oneshot blocks its dependents and sets the exit status; nothing that depends on it runs', async (t) => {
