@@ -70,19 +70,12 @@ export class PipeSink extends BaseSink {
    */
   private writeCopy(view: Buffer): boolean {
     if (this.closed) return this.write(view);
-    const size = view.length;
     let spare = this.spares.pop();
-    if (spare === undefined || spare.length < size) spare = Buffer.allocUnsafeSlow(Math.max(size, SPARE_SIZE));
+    if (spare === undefined || spare.length < view.length) spare = Buffer.allocUnsafeSlow(Math.max(view.length, SPARE_SIZE));
     view.copy(spare);
-    const chunk = spare.subarray(0, size);
     const backing = spare;
-    this.inFlight++;
-    return this.socket.write(chunk, (error) => {
-      this.inFlight--;
-      if (error) this.stats.bytesDropped += size;
-      else this.stats.bytesWritten += size;
+    return this.send(spare.subarray(0, view.length), () => {
       if (this.spares.length < MAX_SPARES) this.spares.push(backing);
-      this.settled();
     });
   }
 
@@ -91,12 +84,18 @@ export class PipeSink extends BaseSink {
       this.stats.bytesDropped += chunk.length;
       return true;
     }
+    return this.send(chunk);
+  }
+
+  /** Queue chunk on the socket; `written` runs once libuv is done with it. */
+  private send(chunk: Buffer, written?: () => void): boolean {
     this.inFlight++;
     const length = chunk.length;
     return this.socket.write(chunk, (error) => {
       this.inFlight--;
       if (error) this.stats.bytesDropped += length;
       else this.stats.bytesWritten += length;
+      written?.();
       this.settled();
     });
   }

@@ -95,9 +95,7 @@ export function startRelay(options: RelayOptions): Relay {
     if (finished) return;
     finished = true;
     splitter.end(records);
-    stats.lines += records.lines;
-    if (records.count > 0) format.records(records, emit);
-    records.clear();
+    stats.lines += formatRecords(records, format, emit);
     active.delete(done);
     finish();
   };
@@ -123,15 +121,8 @@ export function startRelay(options: RelayOptions): Relay {
  * line, which is carried). The output goes to emit, in order; returns the lines completed.
  */
 export function formatChunk(chunk: Buffer, splitter: LineSplitter, records: Records, format: LineFormat, emit: Emit): number {
-  let lines = 0;
-  const takeRecords = (): void => {
-    if (records.count === 0) return;
-    lines += records.lines;
-    format.records(records, emit);
-    records.clear();
-  };
   let pos = splitter.finishCarried(chunk, records);
-  takeRecords();
+  let lines = formatRecords(records, format, emit);
   if (format.inPlace !== null && pos < chunk.length) {
     const done = format.inPlace(chunk, pos, splitter.maxLine, emit);
     lines += done.lines;
@@ -139,8 +130,17 @@ export function formatChunk(chunk: Buffer, splitter: LineSplitter, records: Reco
   }
   if (pos < chunk.length) {
     splitter.push(chunk.subarray(pos), records);
-    takeRecords();
+    lines += formatRecords(records, format, emit);
   }
+  return lines;
+}
+
+/** Format and hand on the records the splitter found, and clear them; returns the lines completed. */
+function formatRecords(records: Records, format: LineFormat, emit: Emit): number {
+  if (records.count === 0) return 0;
+  const lines = records.lines;
+  format.records(records, emit);
+  records.clear();
   return lines;
 }
 

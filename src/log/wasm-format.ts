@@ -68,6 +68,9 @@ function instantiate(): FastFormat | null {
   for (const [b, c] of [[0x08, 'b'], [0x09, 't'], [0x0a, 'n'], [0x0c, 'f'], [0x0d, 'r'], [0x22, '"'], [0x5c, '\\']] as const) memory[ESCAPES + b] = c.charCodeAt(0);
   memory.write('0123456789abcdef', HEX, 'latin1');
 
+  /** One WebAssembly format call over records [first, count): returns the first record not done. */
+  type Format = (first: number, count: number) => number;
+
   /** Hand on what the last format call wrote, where it is: the next call overwrites it. */
   const takeOutput = (emit: Emit): void => {
     const length = memory.readUInt32LE(OUT_LENGTH);
@@ -75,7 +78,7 @@ function instantiate(): FastFormat | null {
   };
 
   /** Run one wasm format over records [from, to), RECORDS_MAX records at a time. */
-  const run = (records: Records, from: number, to: number, emit: Emit, format: (first: number, count: number) => number): number => {
+  const run = (records: Records, from: number, to: number, emit: Emit, format: Format): number => {
     const { starts, ends, kinds, bufferOf, buffers } = records;
     let i = from;
     while (i < to) {
@@ -94,7 +97,7 @@ function instantiate(): FastFormat | null {
   };
 
   /** Split chunk[from..] into records here, then format them; a record that does not fit OUT is left to the caller. */
-  const inPlace = (chunk: Buffer, from: number, maxLine: number, emit: Emit, format: (first: number, count: number) => number): InPlace => {
+  const inPlace = (chunk: Buffer, from: number, maxLine: number, emit: Emit, format: Format): InPlace => {
     const base = chunk.byteOffset;
     const count = wasm.split(base + from, base + chunk.length, Math.min(maxLine, 0xffffff)); // an end is 24 bits
     let i = 0;
@@ -108,33 +111,40 @@ function instantiate(): FastFormat | null {
     return { lines: i, next: next - base };
   };
 
+  /** The prefix into the module's memory; the format to run, or null if it does not fit. */
+  const loadPrefix = (prefix: Buffer): Format | null => {
+    if (prefix.length > HEAD_MAX) return null;
+    prefix.copy(memory, HEAD);
+    return (first, count) => wasm.prefix(first, count, prefix.length);
+  };
+  const loadJson = (head: Buffer, tail: Buffer, partialTail: Buffer): Format | null => {
+    if (head.length > HEAD_MAX) return null;
+    head.copy(memory, HEAD);
+    tail.copy(memory, TAIL);
+    partialTail.copy(memory, PARTIAL_TAIL);
+    return (first, count) => wasm.json(first, count, head.length, tail.length, partialTail.length);
+  };
+
   const owns = (buffer: Buffer): boolean => buffer.buffer === wasm.memory.buffer && buffer.byteOffset + buffer.length <= READ_SIZE;
+  const none = (from: number): InPlace => ({ lines: 0, next: from });
   return {
     readBuffer: memory.subarray(0, READ_SIZE),
     owns,
     prefix(records, from, to, prefix, emit) {
-      if (prefix.length > HEAD_MAX) return from;
-      prefix.copy(memory, HEAD);
-      return run(records, from, to, emit, (first, count) => wasm.prefix(first, count, prefix.length));
+      const format = loadPrefix(prefix);
+      return format ? run(records, from, to, emit, format) : from;
     },
     prefixLines(chunk, from, maxLine, prefix, emit) {
-      if (prefix.length > HEAD_MAX || !owns(chunk)) return { lines: 0, next: from };
-      prefix.copy(memory, HEAD);
-      return inPlace(chunk, from, maxLine, emit, (first, count) => wasm.prefix(first, count, prefix.length));
+      const format = owns(chunk) ? loadPrefix(prefix) : null;
+      return format ? inPlace(chunk, from, maxLine, emit, format) : none(from);
     },
     json(records, from, to, head, tail, partialTail, emit) {
-      if (head.length > HEAD_MAX) return from;
-      head.copy(memory, HEAD);
-      tail.copy(memory, TAIL);
-      partialTail.copy(memory, PARTIAL_TAIL);
-      return run(records, from, to, emit, (first, count) => wasm.json(first, count, head.length, tail.length, partialTail.length));
+      const format = loadJson(head, tail, partialTail);
+      return format ? run(records, from, to, emit, format) : from;
     },
     jsonLines(chunk, from, maxLine, head, tail, partialTail, emit) {
-      if (head.length > HEAD_MAX || !owns(chunk)) return { lines: 0, next: from };
-      head.copy(memory, HEAD);
-      tail.copy(memory, TAIL);
-      partialTail.copy(memory, PARTIAL_TAIL);
-      return inPlace(chunk, from, maxLine, emit, (first, count) => wasm.json(first, count, head.length, tail.length, partialTail.length));
+      const format = owns(chunk) ? loadJson(head, tail, partialTail) : null;
+      return format ? inPlace(chunk, from, maxLine, emit, format) : none(from);
     },
   };
 }
