@@ -19,7 +19,6 @@ export interface Boot {
 export async function main(boot: Boot): Promise<never> {
   let logger: Logger | undefined;
   try {
-    noIdleGc(); // first: see why there
     const parsed = parseRunArgs(process.argv.slice(2), process.env);
     if (parsed.kind === 'help' || parsed.kind === 'version') {
       const text = parsed.kind === 'version' ? boot.version : await (await import('./help.js')).renderHelp();
@@ -44,6 +43,7 @@ export async function main(boot: Boot): Promise<never> {
       const { runImport } = await import('./import.js');
       return exit(runImport(parsed.args, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s), readFile: (path) => readFileSync(path, 'utf8') }));
     }
+    noIdleGc(); // before anything of the run is loaded: see why there
     inheritedFds(); // now, before lastcall opens an fd of its own that could pass for an inherited one
     const config = parsed.options.config === undefined ? undefined : (await import('../config/file/load.js')).loadConfig(parsed.options.config, process.env);
     const plan = buildPlan(parsed.options, { config });

@@ -56,6 +56,11 @@ export class Reaper {
   listen(): void {
     if (this.listening) return;
     this.listening = true;
+    this.hearSigchld();
+  }
+
+  /** An exit between the last sweep and the listener raised a SIGCHLD nobody heard: sweep once. */
+  private hearSigchld(): void {
     process.on('SIGCHLD', this.sweep);
     this.sweep();
   }
@@ -103,8 +108,7 @@ export class Reaper {
       clearInterval(this.storm);
       this.storm = undefined;
       this.reapedInWindow = 0;
-      process.on('SIGCHLD', this.sweep);
-      this.sweep(); // an exit between the last poll and now raised a SIGCHLD nobody heard
+      this.hearSigchld();
       return;
     }
     if (reaped === 0) return;

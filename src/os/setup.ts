@@ -19,9 +19,10 @@ export function prepareProcess(plan: Plan, realtimeForwarded: boolean): void {
  * An idle init should not wake up. V8 starts its "memory reducer" once the old generation has
  * grown by 1 MB before any full GC, which loading a config and lastcall's services does: ~8 s
  * after start it then runs full GCs (~70-100 wakeups, 20-30 ms of CPU) in a process that is only
- * waiting. V8 reads the flag at that moment, so it is set first thing in main(). Not earlier
- * (bin/lastcall.js): once a V8 flag changes, V8 rejects the code cache of the Node modules loaded
- * after it, which include its ES module loader's, and start-up took ~6 ms longer.
+ * waiting. V8 reads the flag at that moment, so main() sets it as soon as it knows it will run
+ * programs, before the config or the services load. Not earlier (bin/lastcall.js), and not for
+ * ctl, check or help: once a V8 flag changes, V8 rejects the code cache of the Node modules loaded
+ * after it (at the top of bin/, the ES module loader's own: start-up took ~6 ms longer).
  */
 export function noIdleGc(): void {
   const flag = '--no-memory-reducer-for-small-heaps';
