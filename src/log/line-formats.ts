@@ -13,6 +13,8 @@ export interface LineFormat {
    * the WebAssembly formatter (see FastFormat.prefixLines); null without it.
    */
   readonly inPlace: ((chunk: Buffer, from: number, maxLine: number, emit: Emit) => InPlace) | null;
+  /** Where a carried line goes to be formatted in place with the next read (FastFormat.porch); null without it. */
+  readonly porch: Buffer | null;
 }
 type Slow = (records: Records, from: number, to: number) => Buffer;
 type Quick = (from: number, to: number) => number;
@@ -43,6 +45,7 @@ export function prefixFormat(program: string, width: number, fast: FastFormat | 
   return {
     records: (records, emit) => runs(records, emit, fast, slow, (from, to) => fast!.prefix(records, from, to, prefix, emit)),
     inPlace: fast && ((chunk, from, maxLine, emit) => fast.prefixLines(chunk, from, maxLine, prefix, emit)),
+    porch: fast && fast.porch,
   };
 }
 
@@ -130,6 +133,7 @@ export function jsonFormat(program: string, stream: 'stdout' | 'stderr', clock: 
       readClock();
       return fast.jsonLines(chunk, from, maxLine, head, tail, partialTail, emit);
     }),
+    porch: fast && fast.porch,
   };
 }
 

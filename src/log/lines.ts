@@ -107,6 +107,21 @@ export class LineSplitter {
     return nl + 1;
   }
 
+  /**
+   * If chunk starts right where `porch` ends, in the same memory, and the carried bytes fit in
+   * porch: moves them to porch's end and returns the view from there to chunk's end, carrying
+   * nothing any more. Otherwise returns chunk as it is.
+   */
+  prependCarried(chunk: Buffer, porch: Buffer): Buffer {
+    const n = this.carryLength;
+    if (n === 0 || n > porch.length || porch.buffer !== chunk.buffer || porch.byteOffset + porch.length !== chunk.byteOffset) return chunk;
+    let at = porch.length - n;
+    for (const piece of this.carry) at += piece.copy(porch, at);
+    this.carry = [];
+    this.carryLength = 0;
+    return Buffer.from(chunk.buffer, chunk.byteOffset - n, chunk.length + n);
+  }
+
   /** At EOF: what is left becomes the last line. */
   end(out: Records): void {
     if (this.carryLength === 0) return;

@@ -119,8 +119,11 @@ export function startRelay(options: RelayOptions): Relay {
  * lines after it, found and formatted where they were read when the WebAssembly formatter is
  * there; then, through the splitter, whatever is left (a line over maxLine, and the unfinished last
  * line, which is carried). The output goes to emit, in order; returns the lines completed.
+ * With the WebAssembly formatter the carried line is first moved in front of the chunk (the
+ * porch), so it too is formatted in place: it ends nearly every read of a busy program.
  */
 export function formatChunk(chunk: Buffer, splitter: LineSplitter, records: Records, format: LineFormat, emit: Emit): number {
+  if (format.porch !== null) chunk = splitter.prependCarried(chunk, format.porch);
   let pos = splitter.finishCarried(chunk, records);
   let lines = formatRecords(records, format, emit);
   if (format.inPlace !== null && pos < chunk.length) {

@@ -8,14 +8,18 @@ import {
 import { PIECE, WHOLE } from './lines.js';
 
 // Memory layout (bytes).
-export const READ_SIZE = 256 * 1024; // [0, READ_SIZE): libuv reads here
-export const HEAD = READ_SIZE; // the prefix, or json's head up to the message's opening quote
+export const PORCH_SIZE = 64 * 1024; // [0, PORCH_SIZE): a line carried from the last read, moved next to this read
+export const READ_AT = PORCH_SIZE;
+export const READ_SIZE = 256 * 1024; // [READ_AT, READ_AT + READ_SIZE): libuv reads here
+export const HEAD = READ_AT + READ_SIZE; // the prefix, or json's head up to the message's opening quote
 export const HEAD_MAX = 4096;
 export const TAIL = HEAD + HEAD_MAX; // json: `"}\n`
 export const PARTIAL_TAIL = TAIL + 64; // json: `","partial":true}\n`
 export const ESCAPES = PARTIAL_TAIL + 64; // 128 bytes: the letter after '\' for bytes < 0x20, '"' and '\'
 export const HEX = ESCAPES + 128;
 export const OUT_LENGTH = HEX + 16;
+export const LINES_DONE = OUT_LENGTH + 4; // prefixLines, jsonLines: the lines they did
+export const FULL = OUT_LENGTH + 8; // prefixLines, jsonLines: 1 if they stopped because OUT was full
 export const RECORDS = HEAD + 8192; // (start, end | kind << 24) pairs
 export const RECORDS_MAX = READ_SIZE; // a read has at most one line per byte
 export const OUT = RECORDS + RECORDS_MAX * 8;
@@ -92,38 +96,135 @@ function jsonFunc(): Code {
   ];
 }
 
+// The in-place functions below scan 16 bytes at a time and store those 16 bytes to the output
+// in the same step, whatever they hold: what follows a line's end is overwritten by what comes
+// next (the next line's head, or its tail). One pass over each line, no records in between.
+
 /**
- * split(p, to, maxLine) -> count: the whole lines from p on as records [0, count), WHOLE, each
- * ending at its '\n'. Stops after the last '\n' before `to`, or before a line longer than maxLine
- * (lines.ts cuts that one). Searches 16 bytes at a time.
+ * prefixLines(p, to, maxLine, prefixLength) -> next: the whole lines from p on, each as the prefix,
+ * the line and its '\n'. Stops at the first line without a '\n' before `to`, or longer than
+ * maxLine (lines.ts cuts that one), or when OUT is full (and then sets FULL). Returns where it
+ * stopped, always a line's start; the lines done are at LINES_DONE, the output's length at OUT_LENGTH.
  */
-function splitFunc(): Code {
-  const [p, to, max, s, n, m] = [0, 1, 2, 3, 4, 5];
+function prefixLinesFunc(): Code {
+  const [p, to, max, plen, o, s, n, m, d, v, newlines] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
   return [
-    get(p), set(s),
+    i32(OUT), set(o),
+    i32(10), i8x16Splat, set(newlines), // splats made once, not once per 16 bytes
+    i32(FULL), i32(0), store(),
     block(loop( // done: 1, next line: 0
-      block( // found: p is at a '\n'
+      get(p), set(s),
+      // room for the prefix, all the input left and the 16-byte stores past it
+      when([get(o), get(plen), add, get(to), get(p), sub, add, i32(48), add, i32(OUT_END), gtU], i32(FULL), i32(1), store(), br(2)),
+      get(o), i32(HEAD), get(plen), call(COPY), get(p), sub, set(d), // byte p goes to p + d
+      block( // found: p is at the line's '\n'
         block(loop( // 16 bytes at a time while they fit
           get(p), i32(16), add, get(to), gtU, brIf(1),
-          when([get(p), v128Load, i32(10), i8x16Splat, i8x16Eq, i8x16Bitmask, tee(m)], get(p), get(m), ctz, add, set(p), br(3)),
+          get(p), v128Load, set(v),
+          get(p), get(d), add, get(v), v128Store,
+          when([get(v), get(newlines), i8x16Eq, i8x16Bitmask, tee(m)], get(p), get(m), ctz, add, set(p), br(3)),
           get(p), i32(16), add, set(p),
           br(0),
         )),
         loop( // the last few bytes one at a time
-          get(p), get(to), geU, brIf(3),
+          get(p), get(to), geU, brIf(3), // no '\n' yet: this line waits for the next read
+          get(p), get(d), add, get(p), load8(), store8(),
           get(p), load8(), i32(10), eq, brIf(1),
           get(p), i32(1), add, set(p),
           br(0),
         ),
       ),
       get(p), get(s), sub, get(max), gtU, brIf(1),
-      get(n), i32(3), shl, get(s), store(RECORDS),
-      get(n), i32(3), shl, get(p), store(RECORDS + 4), // kind WHOLE is 0
+      get(p), get(d), add, i32(10), store8(),
+      get(p), get(d), add, i32(1), add, set(o),
+      get(p), i32(1), add, set(p),
       get(n), i32(1), add, set(n),
-      get(p), i32(1), add, tee(p), set(s),
       br(0),
     )),
-    get(n),
+    i32(OUT_LENGTH), get(o), i32(OUT), sub, store(),
+    i32(LINES_DONE), get(n), store(),
+    get(s),
+  ];
+}
+
+/**
+ * jsonLines(p, to, maxLine, headLength, tailLength) -> next: like prefixLines, each line as a JSON
+ * object: the head, the line escaped (a '\r' before the '\n' dropped, invalid UTF-8 as U+FFFD),
+ * the tail.
+ */
+function jsonLinesFunc(): Code {
+  const [p, to, max, hlen, tlen, o, q, s, n, m, b, c, k, v, spaces, quotes, backslashes] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
+  const special: Code = [
+    get(v), get(spaces), i8x16LtS, // < 0x20 ('\n' among them), or >= 0x80 (negative)
+    get(v), get(quotes), i8x16Eq, v128Or,
+    get(v), get(backslashes), i8x16Eq, v128Or,
+    i8x16Bitmask, tee(m),
+  ];
+  return [
+    i32(OUT), set(o),
+    i32(0x20), i8x16Splat, set(spaces), // splats made once, not once per 16 bytes
+    i32(0x22), i8x16Splat, set(quotes),
+    i32(0x5c), i8x16Splat, set(backslashes),
+    i32(FULL), i32(0), store(),
+    block(loop( // done: 1, next line: 0
+      get(p), set(s),
+      // room for the head, all the input left escaped at worst (\u00XX), the tail and the 16-byte stores
+      when([get(o), get(hlen), add, get(to), get(p), sub, i32(6), mul, add, get(tlen), add, i32(48), add, i32(OUT_END), gtU], i32(FULL), i32(1), store(), br(2)),
+      get(o), i32(HEAD), get(hlen), call(COPY), set(q),
+      block( // eol: p is at the line's '\n'
+        loop( // scan: 0, eol: 1, next line: 2, done: 3
+          block(loop( // 16 bytes at a time until one needs a look
+            get(p), i32(16), add, get(to), gtU, brIf(1),
+            get(p), v128Load, set(v),
+            get(q), get(v), v128Store,
+            when(special, get(p), get(m), ctz, tee(k), add, set(p), get(q), get(k), add, set(q), br(2)),
+            get(p), i32(16), add, set(p),
+            get(q), i32(16), add, set(q),
+            br(0),
+          )),
+          get(p), get(to), geU, brIf(3), // no '\n' yet: this line waits for the next read
+          get(p), load8(), set(b),
+          get(b), i32(10), eq, brIf(1),
+          // "\r\n" ends a line too: drop the '\r' (a '\r' last in the read waits with its line)
+          when([get(b), i32(13), eq, get(p), i32(1), add, get(to), ltU, and, get(p), load8(1), i32(10), eq, and], get(p), i32(1), add, set(p), br(2)),
+          // printable ASCII other than '"' and '\': as it is
+          when(
+            [get(b), i32(0x20), sub, i32(0x60), ltU, get(b), i32(0x22), ne, and, get(b), i32(0x5c), ne, and],
+            get(q), get(b), store8(), get(q), i32(1), add, set(q), get(p), i32(1), add, set(p), br(1),
+          ),
+          when(
+            [get(b), i32(0x80), geU],
+            when(
+              [get(p), get(to), call(UTF8), tee(k)], // valid UTF-8: as it is (4 bytes stored, the extra overwritten)
+              get(q), get(p), load(), store(), get(p), get(k), add, set(p), get(q), get(k), add, set(q), br(2),
+            ),
+            get(q), i32(0xef), store8(), get(q), i32(0xbf), store8(1), get(q), i32(0xbd), store8(2),
+            get(q), i32(3), add, set(q), get(p), i32(1), add, set(p), br(1),
+          ),
+          get(q), i32(0x5c), store8(),
+          get(b), load8(ESCAPES), set(c),
+          get(q), get(c), store8(1),
+          get(q), i32(2), add, set(q),
+          when(
+            [get(c), i32(0x75), eq],
+            get(q), i32(0x30), store8(), get(q), i32(0x30), store8(1),
+            get(q), get(b), i32(4), shrU, load8(HEX), store8(2),
+            get(q), get(b), i32(15), and, load8(HEX), store8(3),
+            get(q), i32(4), add, set(q),
+          ),
+          get(p), i32(1), add, set(p),
+          br(0),
+        ),
+      ),
+      get(p), get(s), sub, get(max), gtU, brIf(1),
+      get(q), i32(TAIL), get(tlen), call(COPY), set(o),
+      get(p), i32(1), add, set(p),
+      get(n), i32(1), add, set(n),
+      br(0),
+    )),
+    i32(OUT_LENGTH), get(o), i32(OUT), sub, store(),
+    i32(LINES_DONE), get(n), store(),
+    get(s),
   ];
 }
 
@@ -234,7 +335,7 @@ function utf8Func(): Code {
   ];
 }
 
-/** The module: exports memory, prefix, json, split (and the helpers, unused from outside). */
+/** The module: exports memory, prefix, json, prefixLines, jsonLines (and the helpers, unused from outside). */
 export function moduleBytes(): Uint8Array {
   return assemble(PAGES, [
     { name: 'prefix', params: 3, locals: [I32, I32, I32, I32, I32], body: prefixFunc() },
@@ -242,6 +343,7 @@ export function moduleBytes(): Uint8Array {
     { name: 'escape', params: 3, locals: [I32, I32, I32, I32, I32, V128], body: escapeFunc() },
     { name: 'utf8', params: 2, locals: [I32, I32, I32], body: utf8Func() },
     { name: 'copy', params: 3, locals: [I32], body: copyFunc() },
-    { name: 'split', params: 3, locals: [I32, I32, I32], body: splitFunc() },
+    { name: 'prefixLines', params: 4, locals: [I32, I32, I32, I32, I32, V128, V128], body: prefixLinesFunc() },
+    { name: 'jsonLines', params: 5, locals: [I32, I32, I32, I32, I32, I32, I32, I32, V128, V128, V128, V128], body: jsonLinesFunc() },
   ]);
 }

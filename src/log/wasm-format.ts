@@ -3,7 +3,7 @@
 // 16-byte copies and 16 bytes are checked at once. libuv reads straight into the module's memory,
 // so lines are formatted where they were read. line-formats.ts stays the reference (and the
 // fallback); test/os/relay.test.ts checks both give the same bytes. Measured in docs/logging.md.
-import { HEAD, HEAD_MAX, HEX, ESCAPES, moduleBytes, OUT, OUT_LENGTH, PARTIAL_TAIL, READ_SIZE, RECORDS, RECORDS_MAX, TAIL } from './wasm-code.js';
+import { FULL, HEAD, HEAD_MAX, HEX, ESCAPES, LINES_DONE, moduleBytes, OUT, OUT_LENGTH, PARTIAL_TAIL, PORCH_SIZE, READ_AT, READ_SIZE, RECORDS, RECORDS_MAX, TAIL } from './wasm-code.js';
 import type { Records } from './lines.js';
 
 export { READ_SIZE } from './wasm-code.js';
@@ -19,7 +19,8 @@ interface Exports {
   memory: { buffer: ArrayBuffer };
   prefix(first: number, count: number, prefixLength: number): number;
   json(first: number, count: number, headLength: number, tailLength: number, partialTailLength: number): number;
-  split(from: number, to: number, maxLine: number): number;
+  prefixLines(from: number, to: number, maxLine: number, prefixLength: number): number;
+  jsonLines(from: number, to: number, maxLine: number, headLength: number, tailLength: number): number;
 }
 
 /** Takes formatted output: whole lines, in a buffer that may be reused once emit returns. */
@@ -34,7 +35,12 @@ export interface InPlace {
 export interface FastFormat {
   /** The read buffer every relay shares: lines read into it are formatted in place. */
   readonly readBuffer: Buffer;
-  /** Whether buffer lies in the read buffer, in this module's memory. */
+  /**
+   * The memory right before readBuffer: the unfinished line of a program's last read is moved
+   * here, so that it and the new read are one run of memory and that line is formatted in place too.
+   */
+  readonly porch: Buffer;
+  /** Whether buffer lies in the porch and read buffer, in this module's memory. */
   owns(buffer: Buffer): boolean;
   /**
    * Format records [from, to), handing the output to emit as views of this module's memory, valid
@@ -96,55 +102,60 @@ function instantiate(): FastFormat | null {
     return to;
   };
 
-  /** Split chunk[from..] into records here, then format them; a record that does not fit OUT is left to the caller. */
-  const inPlace = (chunk: Buffer, from: number, maxLine: number, emit: Emit, format: Format): InPlace => {
+  /** One WebAssembly in-place call over [from, to): returns where it stopped (see prefixLines in wasm-code.ts). */
+  type Lines = (from: number, to: number, maxLine: number) => number;
+
+  /** Format chunk[from..]'s whole lines where they are, one output (OUT) at a time. */
+  const inPlace = (chunk: Buffer, from: number, maxLine: number, emit: Emit, format: Lines): InPlace => {
     const base = chunk.byteOffset;
-    const count = wasm.split(base + from, base + chunk.length, Math.min(maxLine, 0xffffff)); // an end is 24 bits
-    let i = 0;
-    while (i < count) {
-      const done = format(i, count);
+    const to = base + chunk.length;
+    const max = Math.min(maxLine, 0x7fffffff);
+    let p = base + from;
+    let lines = 0;
+    for (;;) {
+      p = format(p, to, max);
+      lines += memory.readUInt32LE(LINES_DONE);
       takeOutput(emit);
-      if (done === i) break;
-      i = done;
+      if (memory.readUInt32LE(FULL) === 0) break;
     }
-    const next = i === 0 ? base + from : i < count ? records32[2 * i]! : records32[2 * count - 1]! + 1;
-    return { lines: i, next: next - base };
+    return { lines, next: p - base };
   };
 
-  /** The prefix into the module's memory; the format to run, or null if it does not fit. */
-  const loadPrefix = (prefix: Buffer): Format | null => {
-    if (prefix.length > HEAD_MAX) return null;
+  /** The prefix into the module's memory; false if it does not fit. */
+  const loadPrefix = (prefix: Buffer): boolean => {
+    if (prefix.length > HEAD_MAX) return false;
     prefix.copy(memory, HEAD);
-    return (first, count) => wasm.prefix(first, count, prefix.length);
+    return true;
   };
-  const loadJson = (head: Buffer, tail: Buffer, partialTail: Buffer): Format | null => {
-    if (head.length > HEAD_MAX) return null;
+  const loadJson = (head: Buffer, tail: Buffer, partialTail: Buffer): boolean => {
+    if (head.length > HEAD_MAX) return false;
     head.copy(memory, HEAD);
     tail.copy(memory, TAIL);
     partialTail.copy(memory, PARTIAL_TAIL);
-    return (first, count) => wasm.json(first, count, head.length, tail.length, partialTail.length);
+    return true;
   };
 
-  const owns = (buffer: Buffer): boolean => buffer.buffer === wasm.memory.buffer && buffer.byteOffset + buffer.length <= READ_SIZE;
+  const owns = (buffer: Buffer): boolean => buffer.buffer === wasm.memory.buffer && buffer.byteOffset + buffer.length <= READ_AT + READ_SIZE;
   const none = (from: number): InPlace => ({ lines: 0, next: from });
   return {
-    readBuffer: memory.subarray(0, READ_SIZE),
+    readBuffer: memory.subarray(READ_AT, READ_AT + READ_SIZE),
+    porch: memory.subarray(0, PORCH_SIZE),
     owns,
     prefix(records, from, to, prefix, emit) {
-      const format = loadPrefix(prefix);
-      return format ? run(records, from, to, emit, format) : from;
+      if (!loadPrefix(prefix)) return from;
+      return run(records, from, to, emit, (first, count) => wasm.prefix(first, count, prefix.length));
     },
     prefixLines(chunk, from, maxLine, prefix, emit) {
-      const format = owns(chunk) ? loadPrefix(prefix) : null;
-      return format ? inPlace(chunk, from, maxLine, emit, format) : none(from);
+      if (!owns(chunk) || !loadPrefix(prefix)) return none(from);
+      return inPlace(chunk, from, maxLine, emit, (p, to, max) => wasm.prefixLines(p, to, max, prefix.length));
     },
     json(records, from, to, head, tail, partialTail, emit) {
-      const format = loadJson(head, tail, partialTail);
-      return format ? run(records, from, to, emit, format) : from;
+      if (!loadJson(head, tail, partialTail)) return from;
+      return run(records, from, to, emit, (first, count) => wasm.json(first, count, head.length, tail.length, partialTail.length));
     },
     jsonLines(chunk, from, maxLine, head, tail, partialTail, emit) {
-      const format = owns(chunk) ? loadJson(head, tail, partialTail) : null;
-      return format ? inPlace(chunk, from, maxLine, emit, format) : none(from);
+      if (!owns(chunk) || !loadJson(head, tail, partialTail)) return none(from);
+      return inPlace(chunk, from, maxLine, emit, (p, to, max) => wasm.jsonLines(p, to, max, head.length, tail.length));
     },
   };
 }

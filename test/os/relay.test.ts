@@ -289,6 +289,27 @@ t.test('json: quotes, backslashes, control characters and invalid UTF-8 still pa
   t.same(prefix, ['web | a\r'], 'prefix mode keeps the \\r');
 });
 
+/**
+ * data cut into reads of the given sizes, each read into the shared read buffer as libuv would,
+ * through formatChunk, then EOF: the output, with the WebAssembly formatter or without.
+ */
+function formatReads(data: Buffer, reads: number[], maxLine: number, mode: RelayMode, withFast: boolean): Buffer {
+  const fast = fastFormat()!;
+  const f = mode === 'prefix' ? prefixFormat('web', 5, withFast ? fast : null) : jsonFormat('web', 'stdout', () => 0, withFast ? fast : null);
+  const splitter = new LineSplitter(maxLine);
+  const records = new Records();
+  const out: Buffer[] = [];
+  let at = 0;
+  for (const size of reads) {
+    const n = data.copy(fast.readBuffer, 0, at, at + size);
+    at += n;
+    formatChunk(fast.readBuffer.subarray(0, n), splitter, records, f, (view) => out.push(Buffer.from(view)));
+  }
+  splitter.end(records);
+  f.records(records, (view) => out.push(Buffer.from(view)));
+  return Buffer.concat(out);
+}
+
 t.test('the WebAssembly formatter gives the same bytes as the JavaScript one', async (t) => {
   const fast = fastFormat();
   t.ok(fast, 'WebAssembly SIMD is there (Node 20+ on x64 and arm64): else every line takes the slower path');
@@ -306,27 +327,39 @@ t.test('the WebAssembly formatter gives the same bytes as the JavaScript one', a
     const longestRead = run % 2 === 0 ? 80 : 600; // whole lines within one read go the in-place path
     for (let at = 0; at < data.length; ) at += reads[reads.push(1 + Math.floor(random() * longestRead)) - 1]!;
     for (const mode of ['prefix', 'json'] as const) {
-      const format = (withFast: boolean) => {
-        const f = mode === 'prefix' ? prefixFormat('web', 5, withFast ? fast : null) : jsonFormat('web', 'stdout', () => 0, withFast ? fast : null);
-        const splitter = new LineSplitter(maxLine);
-        const records = new Records();
-        const out: Buffer[] = [];
-        let at = 0;
-        for (const size of reads) {
-          const n = data.copy(fast.readBuffer, 0, at, at + size); // as libuv would read it
-          at += n;
-          formatChunk(fast.readBuffer.subarray(0, n), splitter, records, f, (view) => out.push(Buffer.from(view)));
-        }
-        splitter.end(records);
-        f.records(records, (view) => out.push(Buffer.from(view)));
-        return Buffer.concat(out);
-      };
-      const [quick, slow] = [format(true), format(false)];
-      if (!quick.equals(slow)) differ++;
+      const quick = formatReads(data, reads, maxLine, mode, true);
+      if (!quick.equals(formatReads(data, reads, maxLine, mode, false))) differ++;
       if (mode === 'json') for (const line of quick.toString().split('\n').slice(0, -1)) JSON.parse(line);
     }
   }
   t.equal(differ, 0, '3000 random inputs, cut into random reads, give identical output');
+});
+
+t.test('the WebAssembly formatter matches on full reads too: output past its buffer, lines longer than the porch', async (t) => {
+  const fast = fastFormat();
+  if (!fast) return t.fail('no WebAssembly SIMD');
+  const full = fast.readBuffer.length;
+  const repeat = (line: string): Buffer => Buffer.alloc(5 * full, line);
+  // One full read of these is more output than the formatter's output area (2 MiB) holds, so it
+  // stops part-way and is called again: empty lines in prefix mode (9 bytes out per byte in),
+  // a control character per line in json (\u0001 and a head: ~45 bytes out per byte in).
+  const cases = [
+    { name: 'empty lines', data: repeat('\n'), mode: 'prefix', outputOfOneRead: 9 * full },
+    { name: 'control characters', data: repeat('\u0001\n'), mode: 'json', outputOfOneRead: 2 * MiB },
+    // ~100 KiB lines (more than the 64 KiB porch) that end mid-read: carried the slower way.
+    { name: 'long lines', data: repeat(`${'a'.repeat(100_000)}\n`), mode: 'prefix', outputOfOneRead: 0 },
+    { name: 'long lines', data: repeat(`${'a'.repeat(100_000)}\n`), mode: 'json', outputOfOneRead: 0 },
+  ] as const;
+  const reads = [full, full - 7, full, 13, full];
+  for (const { name, data, mode, outputOfOneRead } of cases) {
+    const quick = formatReads(data, reads, DEFAULT_MAX_LINE, mode, true);
+    t.ok(quick.equals(formatReads(data, reads, DEFAULT_MAX_LINE, mode, false)), `${name}, ${mode}: the same bytes`);
+    const input = data.subarray(0, reads.reduce((a, b) => a + b));
+    const newlines = (b: Buffer): number => b.toString('latin1').split('\n').length - 1;
+    const lines = newlines(input) + (input.at(-1) === 0x0a ? 0 : 1); // a last, cut line is flushed at EOF
+    t.equal(newlines(quick), lines, `${name}, ${mode}: every line`);
+    t.ok(formatReads(data, [full], DEFAULT_MAX_LINE, mode, true).length >= outputOfOneRead, `${name}, ${mode}: one read gives at least ${outputOfOneRead} bytes`);
+  }
 });
 
 t.test('EOF while the sink is backed up: the relay finishes, and everything still arrives', async (t) => {
