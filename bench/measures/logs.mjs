@@ -21,6 +21,10 @@ export async function measure(ctx, section) {
     { name: 'direct pipe (no init)', direct: true },
     // What a line-by-line relay costs in C: the bar for a prefixing relay, not a target.
     { name: 'reference: GNU sed adding "gen: " to each line (C)', direct: true, through: "sed 's/^/gen: /'" },
+    // The floor of a relay on this machine: lastcall's two formats, its read and write sizes and
+    // pipe sizes, in plain C (bench/c/relayref.c). What is left between it and lastcall is Node's.
+    { name: 'reference: C relay, `logs: prefix` format (relayref.c)', direct: true, through: `"${ctx.bin.relayref}" prefix` },
+    { name: 'reference: C relay, `logs: json` format (relayref.c)', direct: true, through: `"${ctx.bin.relayref}" json` },
   ];
   for (const mode of ['inherit', 'prefix', 'json']) {
     paths.push({ name: `lastcall \`logs: ${mode}\``, init: byName.lastcall, argv: (program) => byName.lastcall.multiArgv({ gen: program }, { logs: mode }) });
@@ -69,6 +73,11 @@ export async function measure(ctx, section) {
       'Lost (includes corrupt), corrupt, duplicated, reordered: worst run. Other = lines without a number (the init\'s own). Peak RSS: VmHWM of the init.',
   );
   section.say(table(['path', 'MB/s', 'vs direct pipe', 'lines lost', 'corrupt / dup / reordered', 'other lines', 'init peak RSS (MiB)', 'note'], rows));
+  const againstC = ['prefix', 'json'].map((mode) => {
+    const [t, c] = [mbps(`lastcall \`logs: ${mode}\``), mbps(`reference: C relay, \`logs: ${mode}\` format (relayref.c)`)];
+    return `${mode} ${typeof t === 'number' && typeof c === 'number' ? `${((t / c) * 100).toFixed(0)} %` : 'n/a'}`;
+  });
+  section.say(`- lastcall's MB/s as a share of the C relay's, same format: ${againstC.join(', ')}.`);
 
   for (const mode of ['prefix', 'json']) {
     const name = `lastcall \`logs: ${mode}\``;

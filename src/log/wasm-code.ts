@@ -23,7 +23,10 @@ export const FULL = OUT_LENGTH + 8; // prefixLines, jsonLines: 1 if they stopped
 export const RECORDS = HEAD + 8192; // (start, end | kind << 24) pairs
 export const RECORDS_MAX = READ_SIZE; // a read has at most one line per byte
 export const OUT = RECORDS + RECORDS_MAX * 8;
-export const PAGES = Math.ceil((OUT + 2 * 1024 * 1024) / 65536);
+// Room for the json of a whole read and its carried line with every byte escaped (\u00XX, 6
+// bytes), so jsonLines and prefixLines always get at least their first line done.
+const OUT_SIZE = 6 * (PORCH_SIZE + READ_SIZE) + HEAD_MAX + 4096;
+export const PAGES = Math.ceil((OUT + OUT_SIZE) / 65536);
 const OUT_END = PAGES * 65536 - 16; // copy() may write 15 bytes past what it copies
 
 // Function indices, in the order moduleBytes() lists them.

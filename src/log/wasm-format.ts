@@ -113,10 +113,11 @@ function instantiate(): FastFormat | null {
     let p = base + from;
     let lines = 0;
     for (;;) {
+      const from = p;
       p = format(p, to, max);
       lines += memory.readUInt32LE(LINES_DONE);
       takeOutput(emit);
-      if (memory.readUInt32LE(FULL) === 0) break;
+      if (memory.readUInt32LE(FULL) === 0 || p === from) break; // the rest is the caller's
     }
     return { lines, next: p - base };
   };
