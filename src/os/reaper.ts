@@ -19,7 +19,7 @@ const RUNTIME_CHILD_RETRY_MS = 2;
 // nothing changes (no SIGCHLD, no wake), and an exit is still seen within STORM_POLL_MS.
 const STORM_REAPS = 16;
 const STORM_WINDOW_MS = 10;
-const STORM_POLL_MS = 2;
+const STORM_POLL_MS = 4;
 const STORM_QUIET_POLLS = 3;
 
 /**
