@@ -1,3 +1,4 @@
+import { monotonicMs } from './clock.js';
 import * as libc from './libc.js';
 import { decodeWaitStatus } from './wait-status.js';
 import type { ExitStatus } from '../supervisor/types.js';
@@ -112,7 +113,7 @@ export class Reaper {
       return;
     }
     if (reaped === 0) return;
-    const now = performance.now();
+    const now = monotonicMs();
     if (now - this.windowStart > STORM_WINDOW_MS) {
       this.windowStart = now;
       this.reapedInWindow = 0;

@@ -1,7 +1,6 @@
 // Runs the pure core against the real OS: feeds it inputs (signals, reaped children,
 // timers, ready checks, control requests) one at a time and performs the effects it returns.
 import { rmSync, writeFileSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
 import type { Health } from '../health/server.js';
 import type { Plan, ProgramPlan } from '../config/plan.js';
 import { initialState, step } from '../supervisor/core.js';
@@ -13,6 +12,7 @@ import { watchNewConnections } from './connections.js';
 import { descendantsOf } from './processes.js';
 import { Reaper } from './reaper.js';
 import { spawnProgram, type SpawnResult } from './spawn.js';
+import { monotonicMs } from './clock.js';
 
 export interface SignalSource {
   /** Calls `deliver` for every signal received, starting with those queued before lastcall was ready. */
@@ -51,8 +51,8 @@ const FLUSH_AT_EXIT_MS = 2000;
 
 /** `health` is already listening (started by the CLI, so a port in use fails before any spawn). */
 export function run(plan: Plan, signals: SignalSource, logger: Logger, health?: Health, services?: Services): Running {
-  const started = performance.now();
-  const now = () => performance.now() - started;
+  const started = monotonicMs();
+  const now = () => monotonicMs() - started;
   const isPid1 = process.pid === 1;
   const timers = new Map<TimerName, NodeJS.Timeout>();
   const probes = new Map<string, () => void>();
@@ -111,7 +111,7 @@ export function run(plan: Plan, signals: SignalSource, logger: Logger, health?: 
       }
       case 'set-timer': {
         clearTimeout(timers.get(effect.name));
-        // Node measures a timeout from the loop's cached clock, which lags performance.now() by the
+        // Node measures a timeout from the loop's cached clock, which lags the monotonic clock by the
         // work of the current tick, so a timer can fire a few ms early: re-arm for what is left.
         // Late is possible, early never.
         const arm = (): void => {
