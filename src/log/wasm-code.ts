@@ -1,5 +1,5 @@
 // The WebAssembly code of wasm-format.ts, written with wasm-asm.ts: the memory layout and the
-// six functions. A br's depth counts the blocks, loops and ifs around it, innermost 0.
+// seven functions. A br's depth counts the blocks, loops and ifs around it, innermost 0.
 import {
   add, and, assemble, block, br, brIf, call, ctz, eq, geU, get, gtU, i32, i8x16Bitmask, i8x16Eq, i8x16LtS,
   i8x16Splat, I32, ifElse, leU, load, load8, loop, ltU, memoryCopy, mul, ne, ret, select, set, shl, shrU, store,

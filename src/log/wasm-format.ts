@@ -49,8 +49,9 @@ export interface FastFormat {
   prefix(records: Records, from: number, to: number, prefix: Buffer, emit: Emit): number;
   json(records: Records, from: number, to: number, head: Buffer, tail: Buffer, partialTail: Buffer, emit: Emit): number;
   /**
-   * The whole lines of chunk (a part of the read buffer) from `from` on, found and formatted here,
-   * with no records in JavaScript: up to its last '\n', or before a line longer than maxLine.
+   * The whole lines of chunk (a part of the porch and read buffer) from `from` on, found and
+   * formatted here in one pass, with no records: up to its last '\n', or before a line longer than
+   * maxLine. The caller does the rest.
    */
   prefixLines(chunk: Buffer, from: number, maxLine: number, prefix: Buffer, emit: Emit): InPlace;
   jsonLines(chunk: Buffer, from: number, maxLine: number, head: Buffer, tail: Buffer, partialTail: Buffer, emit: Emit): InPlace;
