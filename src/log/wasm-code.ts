@@ -44,6 +44,37 @@ function readRecord(i: number, s: number, e: number, k: number): Code {
   ];
 }
 
+/** Whether byte b (a local) is printable ASCII other than '"' and '\': JSON takes it as it is. */
+const plainJson = (b: number): Code => [get(b), i32(0x20), sub, i32(0x60), ltU, get(b), i32(0x22), ne, and, get(b), i32(0x5c), ne, and];
+
+/** U+FFFD at out (a local), which then moves past it. */
+const replacementAt = (out: number): Code => [
+  get(out), i32(0xef), store8(), get(out), i32(0xbf), store8(1), get(out), i32(0xbd), store8(2),
+  get(out), i32(3), add, set(out),
+];
+
+/** Byte b's JSON escape (\n, \", \u00XX...) at out (locals; c a scratch one), which then moves past it. */
+const escapeAt = (out: number, b: number, c: number): Code => [
+  get(out), i32(0x5c), store8(),
+  get(b), load8(ESCAPES), set(c),
+  get(out), get(c), store8(1),
+  get(out), i32(2), add, set(out),
+  when(
+    [get(c), i32(0x75), eq],
+    get(out), i32(0x30), store8(), get(out), i32(0x30), store8(1),
+    get(out), get(b), i32(4), shrU, load8(HEX), store8(2),
+    get(out), get(b), i32(15), and, load8(HEX), store8(3),
+    get(out), i32(4), add, set(out),
+  ),
+];
+
+/** The in-place functions' end: the output's length (OUT to o) and the lines done n, then return s. */
+const linesDone = (o: number, n: number, s: number): Code => [
+  i32(OUT_LENGTH), get(o), i32(OUT), sub, store(),
+  i32(LINES_DONE), get(n), store(),
+  get(s),
+];
+
 /**
  * prefix(first, count, prefixLength): for records [first, count), the prefix then the line and
  * '\n'. Returns the first record not done (count, or less if OUT is full); the output's length is
@@ -144,9 +175,7 @@ function prefixLinesFunc(): Code {
       get(n), i32(1), add, set(n),
       br(0),
     )),
-    i32(OUT_LENGTH), get(o), i32(OUT), sub, store(),
-    i32(LINES_DONE), get(n), store(),
-    get(s),
+    ...linesDone(o, n, s),
   ];
 }
 
@@ -191,30 +220,16 @@ function jsonLinesFunc(): Code {
           // "\r\n" ends a line too: drop the '\r' (a '\r' last in the read waits with its line)
           when([get(b), i32(13), eq, get(p), i32(1), add, get(to), ltU, and, get(p), load8(1), i32(10), eq, and], get(p), i32(1), add, set(p), br(2)),
           // printable ASCII other than '"' and '\': as it is
-          when(
-            [get(b), i32(0x20), sub, i32(0x60), ltU, get(b), i32(0x22), ne, and, get(b), i32(0x5c), ne, and],
-            get(q), get(b), store8(), get(q), i32(1), add, set(q), get(p), i32(1), add, set(p), br(1),
-          ),
+          when(plainJson(b), get(q), get(b), store8(), get(q), i32(1), add, set(q), get(p), i32(1), add, set(p), br(1)),
           when(
             [get(b), i32(0x80), geU],
             when(
               [get(p), get(to), call(UTF8), tee(k)], // valid UTF-8: as it is (4 bytes stored, the extra overwritten)
               get(q), get(p), load(), store(), get(p), get(k), add, set(p), get(q), get(k), add, set(q), br(2),
             ),
-            get(q), i32(0xef), store8(), get(q), i32(0xbf), store8(1), get(q), i32(0xbd), store8(2),
-            get(q), i32(3), add, set(q), get(p), i32(1), add, set(p), br(1),
+            ...replacementAt(q), get(p), i32(1), add, set(p), br(1),
           ),
-          get(q), i32(0x5c), store8(),
-          get(b), load8(ESCAPES), set(c),
-          get(q), get(c), store8(1),
-          get(q), i32(2), add, set(q),
-          when(
-            [get(c), i32(0x75), eq],
-            get(q), i32(0x30), store8(), get(q), i32(0x30), store8(1),
-            get(q), get(b), i32(4), shrU, load8(HEX), store8(2),
-            get(q), get(b), i32(15), and, load8(HEX), store8(3),
-            get(q), i32(4), add, set(q),
-          ),
+          ...escapeAt(q, b, c),
           get(p), i32(1), add, set(p),
           br(0),
         ),
@@ -225,9 +240,7 @@ function jsonLinesFunc(): Code {
       get(n), i32(1), add, set(n),
       br(0),
     )),
-    i32(OUT_LENGTH), get(o), i32(OUT), sub, store(),
-    i32(LINES_DONE), get(n), store(),
-    get(s),
+    ...linesDone(o, n, s),
   ];
 }
 
@@ -255,28 +268,17 @@ function escapeFunc(): Code {
       get(p), get(end), geU, brIf(1),
       get(p), load8(), set(b),
       // printable ASCII other than '"' and '\': part of the run
-      when([get(b), i32(0x20), sub, i32(0x60), ltU, get(b), i32(0x22), ne, and, get(b), i32(0x5c), ne, and], get(p), i32(1), add, set(p), br(1)),
+      when(plainJson(b), get(p), i32(1), add, set(p), br(1)),
       when(
         [get(b), i32(0x80), geU],
         when([get(p), get(end), call(UTF8), tee(n)], get(p), get(n), add, set(p), br(2)), // valid UTF-8: part of the run
         flushRun,
-        get(o), i32(0xef), store8(), get(o), i32(0xbf), store8(1), get(o), i32(0xbd), store8(2),
-        get(o), i32(3), add, set(o),
+        ...replacementAt(o),
         get(p), i32(1), add, tee(p), set(run),
         br(1),
       ),
       flushRun,
-      get(o), i32(0x5c), store8(),
-      get(b), load8(ESCAPES), set(c),
-      get(o), get(c), store8(1),
-      get(o), i32(2), add, set(o),
-      when(
-        [get(c), i32(0x75), eq],
-        get(o), i32(0x30), store8(), get(o), i32(0x30), store8(1),
-        get(o), get(b), i32(4), shrU, load8(HEX), store8(2),
-        get(o), get(b), i32(15), and, load8(HEX), store8(3),
-        get(o), i32(4), add, set(o),
-      ),
+      ...escapeAt(o, b, c),
       get(p), i32(1), add, tee(p), set(run),
       br(0),
     )),
