@@ -114,11 +114,11 @@ function instantiate(): FastFormat | null {
     let p = base + from;
     let lines = 0;
     for (;;) {
-      const from = p;
+      const before = p;
       p = format(p, to, max);
       lines += memory.readUInt32LE(LINES_DONE);
       takeOutput(emit);
-      if (memory.readUInt32LE(FULL) === 0 || p === from) break; // the rest is the caller's
+      if (memory.readUInt32LE(FULL) === 0 || p === before) break; // the rest is the caller's
     }
     return { lines, next: p - base };
   };
