@@ -48,6 +48,29 @@ const builtinsByRequire = {
   },
 };
 
+// The log formatter's WebAssembly module (src/log/wasm-code.ts), assembled here once instead of
+// in JavaScript at every start: that took 4-6 ms of the first relay's start-up, while the program's
+// first lines waited in the pipe (docs/logging.md). The bundle gets wasm-code.ts's exports as
+// literals: its layout numbers, and moduleBytes() returning the bytes the same source assembles.
+const prebuiltWasm = {
+  name: 'prebuilt-wasm',
+  setup(on) {
+    on.onLoad({ filter: /[/]src[/]log[/]wasm-code\.ts$/ }, async (args) => {
+      const { outputFiles } = await build({ entryPoints: [args.path], bundle: true, format: 'esm', platform: 'node', write: false, logLevel: 'warning' });
+      const code = await import(`data:text/javascript;base64,${Buffer.from(outputFiles[0].text).toString('base64')}`);
+      const lines = [];
+      for (const [name, value] of Object.entries(code)) {
+        if (name === 'moduleBytes') continue;
+        if (typeof value !== 'number') throw new Error(`build: wasm-code.ts exports ${name}, which is not a number; only numbers and moduleBytes are carried into the bundle (scripts/build.mjs)`);
+        lines.push(`export const ${name} = ${value};`);
+      }
+      const bytes = Buffer.from(code.moduleBytes()).toString('base64');
+      lines.push(`export function moduleBytes() {\n  return Buffer.from(${JSON.stringify(bytes)}, "base64");\n}`);
+      return { contents: `${lines.join('\n')}\n`, loader: 'js' };
+    });
+  },
+};
+
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 // Chunk names carry content hashes: start clean so old chunks do not pile up in the package.
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
@@ -66,7 +89,7 @@ await build({
   define: { LASTCALL_VERSION: JSON.stringify(pkg.version) },
   // yargs (ESM) reaches for require(); give the bundle one.
   banner: { js: "import { createRequire as __lcCreateRequire } from 'node:module'; const require = __lcCreateRequire(import.meta.url);" },
-  plugins: [builtinsByRequire],
+  plugins: [builtinsByRequire, prebuiltWasm],
   legalComments: 'none',
   logLevel: 'warning',
 });

@@ -70,6 +70,14 @@ function statusField(pid, name, path = `/proc/${pid}/status`) {
   return m ? Number(m[1]) : undefined;
 }
 
+/**
+ * Peak resident set size in kB (VmHWM). Cheap enough to poll while a process is being measured,
+ * unlike memoryOf: smaps_rollup walks the process's page tables under its mmap lock.
+ */
+export function peakRssKbOf(pid) {
+  return statusField(pid, 'VmHWM');
+}
+
 /** Resident set size in kB (VmRSS), peak (VmHWM), and proportional set size (smaps_rollup). */
 export function memoryOf(pid) {
   const rollup = read(`/proc/${pid}/smaps_rollup`);

@@ -1,7 +1,7 @@
 // The log relay with real pipes and real writer processes: floods, long lines, escaping,
 // backpressure (the writer blocks, memory stays flat), and the ways a run can end.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import { DEFAULT_MAX_LINE, LineSplitter, Records } from '../../src/log/lines.js'
 import { flushAllRelays, formatChunk, startRelay, takeOwnSigpipe, type Relay, type RelayMode } from '../../src/log/relay.js';
 import { createSink, queueBehind } from '../../src/log/sink.js';
 import { fastFormat } from '../../src/log/wasm-format.js';
+import { moduleBytes, OUT, PORCH_SIZE, READ_AT, READ_SIZE, RECORDS } from '../../src/log/wasm-code.js';
 
 const env = { ...process.env };
 delete env.NODE_EXTRA_CA_CERTS; // 40-60 ms per node start here, and containers do not have it
@@ -333,6 +334,19 @@ t.test('the WebAssembly formatter gives the same bytes as the JavaScript one', a
     }
   }
   t.equal(differ, 0, '3000 random inputs, cut into random reads, give identical output');
+});
+
+t.test("the bundle's prebuilt WebAssembly module is the one the source assembles, with the same layout", async (t) => {
+  // scripts/build.mjs assembles the module at build time; the relay tests above run the source.
+  const dist = fileURLToPath(new URL('../../dist/chunks/', import.meta.url));
+  const chunk = readdirSync(dist).map((f) => readFileSync(join(dist, f), 'utf8')).find((text) => text.includes('function moduleBytes()'));
+  if (!chunk) return t.fail('no chunk of dist/ defines moduleBytes(): run npm run build');
+  const embedded = /function moduleBytes\(\) \{\s*return Buffer\.from\("([A-Za-z0-9+/=]+)", "base64"\);/.exec(chunk)?.[1];
+  t.equal(embedded, Buffer.from(moduleBytes()).toString('base64'), 'same bytes');
+  for (const [name, value] of Object.entries({ PORCH_SIZE, READ_AT, READ_SIZE, RECORDS, OUT })) {
+    t.match(chunk, new RegExp(`\\b${name} = ${value};`), `${name} = ${value}`);
+  }
+  t.notMatch(chunk, /function assemble\(/, 'the assembler itself is not in the bundle');
 });
 
 t.test('the WebAssembly formatter matches on full reads too: output past its buffer, lines longer than the porch', async (t) => {
