@@ -49,17 +49,23 @@ export async function main(boot: Boot): Promise<never> {
     const plan = buildPlan(parsed.options, { config });
     logger = await createLogger(plan.log);
     installLastResort(logger);
-    // Everything that can refuse (a port in use, a socket path taken) does so before any spawn.
+    // Everything that can refuse (a port in use, a socket path given and taken) does so before any spawn.
     let running: Running | undefined;
     const snapshot = () => running!.snapshot();
     const health = plan.shutdown.health
       ? await (await import('../health/server.js')).startHealth(plan.shutdown.health, plan.mode === 'multi' ? { snapshot } : {})
       : undefined;
     const services: Services | undefined = plan.mode === 'multi' ? (await import('../os/services.js')).multiProgramServices(plan) : undefined;
-    const control = plan.mode === 'multi' ? await startControlSocket(plan, logger, (request) => handleControl(running!, request)) : undefined;
+    // An explicit --socket refuses before any spawn too. The default one only warns when it cannot
+    // be served, so it comes up right after the programs start: listening loads node:net and
+    // node:cluster (~15 ms here), which would otherwise delay every program (docs/control.md).
+    const serveControl = (log: Logger) => startControlSocket(plan, log, (request) => handleControl(running!, request));
+    const explicitSocket = plan.mode === 'multi' && explicitSocketPath(plan) !== undefined;
+    let control = explicitSocket ? await serveControl(logger) : undefined;
     prepareProcess(plan, boot.signals.realtime);
     injectFault(process.env.LASTCALL_INJECT_FAULT);
     running = run(plan, boot.signals, logger, health, services);
+    if (plan.mode === 'multi' && !explicitSocket) control = await serveControl(logger);
     const code = await running.exitCode;
     control?.close();
     // Every line is out by now (lastcall's own are written synchronously, relayed ones were flushed).
@@ -83,7 +89,7 @@ export async function main(boot: Boot): Promise<never> {
 async function startControlSocket(plan: Plan, logger: Logger, handle: (request: ControlRequest) => Promise<ControlResponse>) {
   const { resolveSocketPath } = await import('../ctl/socket-path.js');
   const { startControl } = await import('../ctl/server.js');
-  const explicit = plan.socket ?? (process.env.LASTCALL_SOCKET || undefined);
+  const explicit = explicitSocketPath(plan);
   const path = resolveSocketPath(plan.socket, process.env, process.getuid?.() ?? 0);
   try {
     return await startControl(path, handle, { onError: (error) => logger.fatal(`control socket: ${error.message}`) });
@@ -92,6 +98,11 @@ async function startControlSocket(plan: Plan, logger: Logger, handle: (request: 
     logger.fatal(`${error.message}; lastcall ctl will not work (set --socket to a writable path)`);
     return undefined;
   }
+}
+
+/** The socket path the user chose (--socket or LASTCALL_SOCKET), if any. */
+function explicitSocketPath(plan: Plan): string | undefined {
+  return plan.socket ?? (process.env.LASTCALL_SOCKET || undefined);
 }
 
 /** ctl requests: status is read from a snapshot; everything else is the core's decision. */

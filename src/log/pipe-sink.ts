@@ -1,5 +1,6 @@
 import { closeSync, writeSync } from 'node:fs';
-import { Socket, type SocketConstructorOpts } from 'node:net';
+import type { Socket, SocketConstructorOpts } from 'node:net';
+import { net } from '../os/builtins.js';
 import type { SinkStats } from './sink.js';
 import { BaseSink } from './sink-base.js';
 
@@ -24,7 +25,7 @@ export class PipeSink extends BaseSink {
     try {
       // Socket passes stream options on to Duplex; @types/node does not list them.
       const options: SocketConstructorOpts & { writableHighWaterMark: number } = { fd, readable: false, writable: true, writableHighWaterMark: highWaterMark };
-      this.socket = new Socket(options);
+      this.socket = new (net().Socket)(options);
     } catch (error) {
       closeSync(fd);
       throw error;

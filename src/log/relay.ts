@@ -2,7 +2,8 @@
 // `name | line` or a JSON object, hand whole lines to the shared sink. When the sink is full the
 // pipe is no longer read, so the program blocks in write(): backpressure, not buffering. See
 // docs/logging.md for the guarantees.
-import { Socket, type OnReadOpts, type SocketConstructorOpts } from 'node:net';
+import type { OnReadOpts, SocketConstructorOpts } from 'node:net';
+import { net } from '../os/builtins.js';
 import { jsonFormat, prefixFormat, type LineFormat } from './line-formats.js';
 import { DEFAULT_MAX_LINE, LineSplitter, Records } from './lines.js';
 import { allSinks, sinkFor, type Sink } from './sink.js';
@@ -89,7 +90,7 @@ export function startRelay(options: RelayOptions): Relay {
       },
     },
   };
-  const socket = new Socket(socketOptions);
+  const socket = new (net().Socket)(socketOptions);
 
   const end = (): void => {
     if (finished) return;

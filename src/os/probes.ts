@@ -1,9 +1,10 @@
 // Readiness probes for multi-process mode: run one check until it passes once. The "ready
 // within timeout" rule belongs to the core (it arms a timer); this only reports the pass.
 import { stat } from 'node:fs';
-import { connect, type NetConnectOpts } from 'node:net';
+import type { NetConnectOpts } from 'node:net';
 import type { ReadyCheck } from '../config/file/types.js';
 import { formatDuration } from '../config/duration.js';
+import { net } from './builtins.js';
 import { describeError, httpOnce } from './http-once.js';
 import { describeOutcome, runCommand } from './run-command.js';
 
@@ -80,7 +81,7 @@ function connectOnce(target: NetConnectOpts, timeoutMs: number): Attempt {
   const done = new Promise<{ ok: boolean; detail: string }>((resolve) => {
     settle = resolve;
   });
-  const socket = connect(target);
+  const socket = net().connect(target);
   const end = (ok: boolean, detail: string) => {
     clearTimeout(timer);
     socket.destroy();
