@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import t from 'tap';
 import { fixture } from '../helpers/fixtures.js';
-import { killFromInside, signalsIn, sleep, startWatched, testingLastcall } from '../helpers/init.js';
+import { killFromInside, signalsIn, sleep, startWatched, testingLastcall, timeline, type TimelineEvent } from '../helpers/init.js';
 
 const sigrecord = fixture('sigrecord');
 // The issue's list of catchable signals, sent one by one; TERM last, as it ends the program.
@@ -95,6 +95,34 @@ t.test('-r rewrites signals: 15:3 (dumb-init style), names, and TO of 0 drops', 
   process.kill(run.initPid, 'SIGTERM');
   const result = await run.child;
   t.same(signalsIn(result.stdout).map((s) => s.signo), [12, 3], 'HUP arrived as USR2, TERM as QUIT, WINCH not at all');
+  t.equal(result.exitCode, 0);
+});
+
+t.test('the same signal again and again: each is forwarded (or dropped) and logged once, as the first was', async (t) => {
+  // After the first, lastcall performs the same effects again without running its core
+  // (src/os/runtime.ts): this is that path, end to end, rewrites and drops included.
+  const run = await startWatched([sigrecord, '--exit-on', '15'], { flags: ['-r', 'HUP:USR2', '-r', 'WINCH:0', '--log-format', 'json', '-v', '-v'] });
+  await run.out.waitFor(/^ready /);
+  // Each waits for the last to be handled: the kernel would merge a signal sent while one is pending.
+  let arrived = 0;
+  let dropped = 0;
+  for (const [name, times] of [['USR1', 5], ['WINCH', 3], ['HUP', 3], ['USR1', 2]] as const) {
+    for (let i = 0; i < times; i++) {
+      process.kill(run.initPid, `SIG${name}`);
+      if (name === 'WINCH') await run.err.waitFor(/"event":"signal-dropped"/, { count: ++dropped });
+      else await run.out.waitFor(/^signal \d+ from/, { count: ++arrived });
+    }
+  }
+  process.kill(run.initPid, 'SIGTERM');
+  const result = await run.child;
+  t.same(signalsIn(result.stdout).map((s) => s.signo), [10, 10, 10, 10, 10, 12, 12, 12, 10, 10, 15], 'each USR1 once, each HUP once as USR2, no WINCH');
+  const events = timeline(result.stderr);
+  const count = (event: string, signo: number, extra: (e: TimelineEvent) => boolean = () => true) => events.filter((e) => e.event === event && e.signo === signo && extra(e)).length;
+  t.equal(count('signal-received', 10), 7, 'every USR1 logged as received');
+  t.equal(count('signal-sent', 10, (e) => e.reason === 'forward'), 7, 'and as sent');
+  t.equal(count('signal-received', 28), 3, 'every WINCH logged as received');
+  t.equal(count('signal-dropped', 28), 3, 'and as dropped');
+  t.equal(count('signal-sent', 12, (e) => e.reason === 'forward'), 3, 'every HUP sent as USR2');
   t.equal(result.exitCode, 0);
 });
 
