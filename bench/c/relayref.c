@@ -4,7 +4,8 @@
  * read's output with one write(2) (more for an output over 8 MiB). Grows both pipes to 1 MiB like lastcall. For the bench's
  * ASCII lines only: bytes >= 0x80 pass as they are (lastcall checks UTF-8), and a line longer
  * than 1 MiB is cut. The floor for logs.mjs's relayed paths, not something to ship.
- * Usage: relayref prefix|json < in > out */
+ * `copy` writes each read as it came, unformatted: the floor of the I/O alone.
+ * Usage: relayref prefix|json|copy < in > out */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdint.h>
@@ -90,10 +91,11 @@ static void read_clock(void) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 2 || (strcmp(argv[1], "prefix") != 0 && strcmp(argv[1], "json") != 0)) {
-    fprintf(stderr, "usage: relayref prefix|json < in > out\n");
+  if (argc != 2 || (strcmp(argv[1], "prefix") != 0 && strcmp(argv[1], "json") != 0 && strcmp(argv[1], "copy") != 0)) {
+    fprintf(stderr, "usage: relayref prefix|json|copy < in > out\n");
     return 2;
   }
+  int copy = strcmp(argv[1], "copy") == 0;
   json = strcmp(argv[1], "json") == 0;
   if (!json) head_len = (size_t)sprintf(head, "gen | ");
   fcntl(0, F_SETPIPE_SZ, 1 << 20);
@@ -102,6 +104,10 @@ int main(int argc, char **argv) {
     ssize_t r = read(0, in, READ_SIZE);
     if (r < 0) { perror("relayref: read"); return 3; }
     if (r == 0) break;
+    if (copy) {
+      write_all(in, r);
+      continue;
+    }
     read_clock();
     char *o = out, *p = in, *end = in + r;
     while (p < end) {

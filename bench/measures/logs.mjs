@@ -25,6 +25,10 @@ export async function measure(ctx, section) {
     // pipe sizes, in plain C (bench/c/relayref.c). What is left between it and lastcall is Node's.
     { name: 'reference: C relay, `logs: prefix` format (relayref.c)', direct: true, through: `"${ctx.bin.relayref}" prefix` },
     { name: 'reference: C relay, `logs: json` format (relayref.c)', direct: true, through: `"${ctx.bin.relayref}" json` },
+    // The I/O alone, unformatted: in C, and in Node the way lastcall does it (libuv reads into one
+    // buffer, a nonblocking write per read). Their gap is what Node's read and write path costs.
+    { name: 'reference: C relay, no formatting (relayref.c copy)', direct: true, through: `"${ctx.bin.relayref}" copy` },
+    { name: 'reference: Node relay, no formatting (bench/peers/node-relay.mjs)', direct: true, wrap: [ctx.node, new URL('../peers/node-relay.mjs', import.meta.url).pathname] },
   ];
   for (const mode of ['inherit', 'prefix', 'json']) {
     paths.push({ name: `lastcall \`logs: ${mode}\``, init: byName.lastcall, argv: (program) => byName.lastcall.multiArgv({ gen: program }, { logs: mode }) });
@@ -78,6 +82,15 @@ export async function measure(ctx, section) {
     return `${mode} ${typeof t === 'number' && typeof c === 'number' ? `${((t / c) * 100).toFixed(0)} %` : 'n/a'}`;
   });
   section.say(`- lastcall's MB/s as a share of the C relay's, same format: ${againstC.join(', ')}.`);
+  const [nodeCopy, cCopy] = [mbps('reference: Node relay, no formatting (bench/peers/node-relay.mjs)'), mbps('reference: C relay, no formatting (relayref.c copy)')];
+  if (typeof nodeCopy === 'number' && typeof cCopy === 'number' && typeof direct === 'number') {
+    const share = (a, b) => `${((a / b) * 100).toFixed(0)} %`;
+    const [prefix, cPrefix] = [mbps('lastcall `logs: prefix`'), mbps('reference: C relay, `logs: prefix` format (relayref.c)')];
+    section.say(
+      `- Unformatted, a Node relay makes ${share(nodeCopy, cCopy)} of the C relay's MB/s (${share(nodeCopy, direct)} of the direct pipe): what Node's read and write path costs on its own.` +
+        (typeof prefix === 'number' && typeof cPrefix === 'number' ? ` Adding the prefix: lastcall makes ${share(prefix, nodeCopy)} of that Node relay's MB/s, the C prefix relay ${share(cPrefix, cCopy)} of the C copy's.` : ''),
+    );
+  }
 
   for (const mode of ['prefix', 'json']) {
     const name = `lastcall \`logs: ${mode}\``;
@@ -107,6 +120,7 @@ async function once(ctx, path, lines, n) {
   let run;
   try {
     if (path.through) spawn(ctx.tools.sh, ['-c', `"$0" "$1" "$2" | ${path.through}`, ...program], { stdio: ['ignore', writeFd, 'inherit'], env: containerEnv() });
+    else if (path.wrap) spawn(path.wrap[0], [...path.wrap.slice(1), ...program], { stdio: ['ignore', writeFd, 'inherit'], env: containerEnv() });
     else if (path.direct) spawn(program[0], program.slice(1), { stdio: ['ignore', writeFd, 'inherit'], env: containerEnv() });
     else run = startPid1(ctx, path.init, [], { initArgv: path.argv(program), stdio: ['ignore', writeFd] });
   } finally {
@@ -156,6 +170,8 @@ async function once(ctx, path, lines, n) {
   await run?.kill();
   const counts = Object.fromEntries([...verdict.matchAll(/(\w+)=(-?\d+)/g)].map((m) => [m[1], Number(m[2])]));
   if (counts.good === undefined) throw new MeasureError(`logcheck said: ${verdict.trim() || 'nothing'}`);
+  // A path that delivered nothing (a relay that failed to start) measured nothing: no MB/s for it.
+  if (counts.good === 0) throw new MeasureError(`no line arrived${run ? `: ${run.why()}` : ''}`);
   const start = Number(/^start (\d+)/m.exec(readFileSync(stamp, 'utf8'))?.[1]);
   if (!start) throw new MeasureError(`the generator never started${run ? `: ${run.why()}` : ''}`);
   const lastArrived = counts.last_ns > 0;
