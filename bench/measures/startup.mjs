@@ -11,6 +11,10 @@ export const title = '1. Startup';
 
 export async function measure(ctx, section) {
   const wallRuns = ctx.quick ? 5 : 40;
+  // hyperfine runs one command's runs back to back; in rounds of 5 the commands take turns, so a
+  // slow minute on this shared host falls on all of them alike (one run of 40 each had put the
+  // Node floor 4-5 ms below its usual median, in a quiet stretch of its own).
+  const wallRounds = ctx.quick ? 1 : 8;
   const childRuns = (init) => (init.slow ? (ctx.quick ? 1 : 5) : ctx.quick ? 3 : 30);
   const ns = namespaceArgv(ctx.tools.unshare).join(' ');
 
@@ -22,8 +26,8 @@ export async function measure(ctx, section) {
     else if (init.slow) wall.set(init.name, ctx.quick ? na('not run in --quick') : undefined);
     else commands.push({ name: init.name, argv: init.argv([ctx.tools.true]) });
   }
-  ctx.progress(`startup: hyperfine, ${commands.length} commands × ${wallRuns} runs`);
-  for (const r of hyperfine(ctx, commands, wallRuns, ns)) wall.set(r.name, r);
+  ctx.progress(`startup: hyperfine, ${commands.length} commands × ${wallRuns} runs, in ${wallRounds} rounds`);
+  for (const r of hyperfine(ctx, commands, wallRuns, ns, 3, false, wallRounds)) wall.set(r.name, r);
   for (const init of ctx.inits.filter((i) => i.slow && i.exitsWithProgram && !ctx.quick)) {
     ctx.progress(`startup: hyperfine ${init.name}, 2 runs (it exits seconds after its program)`);
     try {
@@ -71,7 +75,7 @@ export async function measure(ctx, section) {
   }
   section.say(
     'Each init is PID 1 of a fresh PID namespace (`' + ns + ' INIT -- PROGRAM`). ' +
-      `Wall: hyperfine -N, ${wallRuns} runs (3 warm-up) of \`INIT -- true\`, median and mean ± σ in ms. ` +
+      `Wall: hyperfine -N, ${wallRuns} runs of \`INIT -- true\` in ${wallRounds} rounds of ${wallRuns / wallRounds}, every init in each round (3 warm-up runs in the first, 1 in the others), median and mean ± σ in ms over all runs. ` +
       'exec → child: execstamp.c reads CLOCK_MONOTONIC just before execve(INIT) in the namespace; the child (firstlight.c, static) reads it as the first statement of main; ms, median of the runs.',
   );
   section.say(table(['init', 'wall median (ms)', 'wall mean ± σ (ms)', 'exec → child median (ms)', 'exec → child min – max', 'runs', 'exec → child vs Node floor'], rows));
@@ -88,16 +92,23 @@ const ms = (v) => `${v.toFixed(1)} ms`;
 const meanSd = (w) => (w && typeof w.mean === 'number' ? `${w.mean.toFixed(1)} ± ${w.stddev.toFixed(1)}` : '');
 
 /** Runs hyperfine over `commands` (each {name, argv, env}); returns {name, mean, stddev, median, ...} in ms. */
-function hyperfine(ctx, commands, runs, ns, warmup = 3, ignoreFailure = false) {
-  const json = join(ctx.scratch, `hyperfine-${Date.now()}.json`);
-  const argv = ['-N', '--warmup', String(warmup), '--runs', String(runs), '--export-json', json, '--style', 'none', ...(ignoreFailure ? ['--ignore-failure'] : [])];
-  for (const c of commands) argv.push('--command-name', c.name, `${ns} ${c.argv.join(' ')}`);
-  const env = { ...containerEnv(), ...Object.assign({}, ...commands.map((c) => c.env ?? {})) };
-  const result = spawnSync(ctx.tools.hyperfine, argv, { env, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
-  if (result.status !== 0 || !existsSync(json)) throw new MeasureError(`hyperfine failed: ${(result.stderr ?? '').trim().split('\n').slice(-2).join(' / ')}`);
-  return JSON.parse(readFileSync(json, 'utf8')).results.map((r) => ({
-    name: r.command, mean: r.mean * 1000, stddev: (r.stddev ?? 0) * 1000, median: r.median * 1000, min: r.min * 1000, max: r.max * 1000,
-  }));
+/** hyperfine over commands, `runs` each, in `rounds` turns; statistics in ms over every run. */
+function hyperfine(ctx, commands, runs, ns, warmup = 3, ignoreFailure = false, rounds = 1) {
+  const times = new Map(commands.map((c) => [c.name, []]));
+  for (let round = 0; round < rounds; round++) {
+    const json = join(ctx.scratch, `hyperfine-${Date.now()}-${round}.json`);
+    const argv = ['-N', '--warmup', String(round === 0 ? warmup : Math.min(warmup, 1)), '--runs', String(runs / rounds), '--export-json', json, '--style', 'none', ...(ignoreFailure ? ['--ignore-failure'] : [])];
+    for (const c of commands) argv.push('--command-name', c.name, `${ns} ${c.argv.join(' ')}`);
+    const env = { ...containerEnv(), ...Object.assign({}, ...commands.map((c) => c.env ?? {})) };
+    const result = spawnSync(ctx.tools.hyperfine, argv, { env, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+    if (result.status !== 0 || !existsSync(json)) throw new MeasureError(`hyperfine failed: ${(result.stderr ?? '').trim().split('\n').slice(-2).join(' / ')}`);
+    for (const r of JSON.parse(readFileSync(json, 'utf8')).results) times.get(r.command).push(...r.times.map((t) => t * 1000));
+  }
+  return [...times].map(([name, ms]) => {
+    const mean = ms.reduce((a, b) => a + b, 0) / ms.length;
+    const stddev = ms.length > 1 ? Math.sqrt(ms.reduce((a, b) => a + (b - mean) ** 2, 0) / (ms.length - 1)) : 0;
+    return { name, mean, stddev, median: median(ms), min: min(ms), max: max(ms) };
+  });
 }
 
 /** One run: ms from the init's exec to its child's first instruction. */
