@@ -12,8 +12,8 @@ export const title = '1. Startup';
 export async function measure(ctx, section) {
   const wallRuns = ctx.quick ? 5 : 40;
   // hyperfine runs one command's runs back to back; in rounds of 5 the commands take turns, so a
-  // slow minute on this shared host falls on all of them alike (one run of 40 each had put the
-  // Node floor 4-5 ms below its usual median, in a quiet stretch of its own).
+  // slow or quiet minute on this shared host falls on all of them alike (with 40 in a row each, the
+  // Node floor's median was 39.9 ms in one full run and 44-45 ms in the others around it).
   const wallRounds = ctx.quick ? 1 : 8;
   const childRuns = (init) => (init.slow ? (ctx.quick ? 1 : 5) : ctx.quick ? 3 : 30);
   const ns = namespaceArgv(ctx.tools.unshare).join(' ');
