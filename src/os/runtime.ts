@@ -63,7 +63,7 @@ export function run(plan: Plan, signals: SignalSource, logger: Logger, health?: 
   // The effects of a signal whose step changed nothing and only sends and logs (a forward, a
   // drop), kept while the state stays the same: step is pure, and such a step does not read the clock
   // (test/unit/signal-repeat.test.ts), so the same signal gets the same effects without running
-  // the core. A process asleep between signals runs the core's code cold: it cost ~40 µs of
+  // the core. A process asleep between signals runs the core's code cold: it cost 25-50 µs of
   // every forward's latency here, most of the gap to a bare Node forwarder (docs/signals.md).
   const sameAgain = new Map<number, readonly Effect[]>();
   let handling = false;

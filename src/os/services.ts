@@ -22,7 +22,7 @@ export function multiProgramServices(plan: Plan): Services {
   // Names in prefixed lines are padded to one width, so the lines line up as in docker compose.
   const relayed = plan.programs.filter((p) => p.logs !== 'inherit');
   const width = Math.max(0, ...relayed.map((p) => p.name.length));
-  // A relay reads through node:net, which costs ~7 ms to load here (compiled: see builtins.ts).
+  // A relay reads through node:net, which costs ~7-10 ms to load here (compiled: see builtins.ts).
   // Loaded now, before the first spawn, the relay reads from a program's first write on (measured:
   // first read ~6 ms after the spawn, not ~17); configs with no relayed program never load it here.
   if (relayed.length > 0) net();
