@@ -1,4 +1,4 @@
-/* Reference relay in C: what a relay costs without Node. Reads stdin in 256 KiB reads (as
+/* Reference relay in C: what a relay costs without Node. Reads stdin in 512 KiB reads (as
  * lastcall does), turns each line into lastcall's `logs: prefix` ("gen | " + line) or
  * `logs: json` form ({"time",...,"message":"..."}, the time read once per read), writes each
  * read's output with one write(2) (more for an output over 8 MiB). Grows both pipes to 1 MiB like lastcall. For the bench's
@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define READ_SIZE (256 * 1024)
+#define READ_SIZE (512 * 1024)
 #define CARRY_MAX (1024 * 1024)
 static char in[READ_SIZE];
 static char carry[CARRY_MAX];

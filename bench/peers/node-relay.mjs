@@ -1,7 +1,7 @@
 // The Node floor of a log relay: lastcall's I/O with no formatting, to show what Node's read and
 // write path costs on its own (bench/measures/logs.mjs sets it beside a C relay that only copies).
 // Like lastcall it spawns the program with its stdout on a 1 MiB pipe, reads that pipe through
-// libuv (net.Socket `onread`, into one 256 KiB buffer), writes each read at once to a nonblocking
+// libuv (net.Socket `onread`, into one 512 KiB buffer), writes each read at once to a nonblocking
 // description of its own stdout (grown to 1 MiB), and only what that pipe does not take is copied
 // and queued, with reading paused until it drains. Exits with the program's status.
 //   node bench/peers/node-relay.mjs PROGRAM [ARGS...] | READER    (stdout must be a pipe)
@@ -36,10 +36,10 @@ child.on('exit', (code, signal) => (status = code ?? 128 + (os.signals[signal] ?
 
 const out = openSync('/proc/self/fd/1', constants.O_WRONLY | constants.O_NONBLOCK);
 const queue = new Socket({ fd: out, readable: false, writable: true });
-const spare = Buffer.allocUnsafeSlow(256 * 1024);
+const spare = Buffer.allocUnsafeSlow(512 * 1024);
 let waiting = false; // a copy is queued: reading is paused until it is written
 let afterWrite = () => {};
-const buffer = Buffer.allocUnsafe(256 * 1024);
+const buffer = Buffer.allocUnsafe(512 * 1024);
 const input = new Socket({
   fd: readFd,
   readable: true,

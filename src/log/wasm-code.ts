@@ -10,7 +10,7 @@ import { PIECE, WHOLE } from './lines.js';
 // Memory layout (bytes).
 export const PORCH_SIZE = 64 * 1024; // [0, PORCH_SIZE): a line carried from the last read, moved next to this read
 export const READ_AT = PORCH_SIZE;
-export const READ_SIZE = 256 * 1024; // [READ_AT, READ_AT + READ_SIZE): libuv reads here
+export const READ_SIZE = 512 * 1024; // [READ_AT, READ_AT + READ_SIZE): libuv reads here (size: docs/logging.md)
 export const HEAD = READ_AT + READ_SIZE; // the prefix, or json's head up to the message's opening quote
 export const HEAD_MAX = 4096;
 export const TAIL = HEAD + HEAD_MAX; // json: `"}\n`
