@@ -22,7 +22,8 @@ export async function measure(ctx, section) {
     // What a line-by-line relay costs in C: the bar for a prefixing relay, not a target.
     { name: 'reference: GNU sed adding "gen: " to each line (C)', direct: true, through: "sed 's/^/gen: /'" },
     // The floor of a relay on this machine: lastcall's two formats, its read and write sizes and
-    // pipe sizes, in plain C (bench/c/relayref.c). What is left between it and lastcall is Node's.
+    // pipe sizes, in plain C (bench/c/relayref.c). What is left between it and lastcall is Node's I/O
+    // and lastcall's own formatting: the two unformatted rows below tell them apart.
     { name: 'reference: C relay, `logs: prefix` format (relayref.c)', direct: true, through: `"${ctx.bin.relayref}" prefix` },
     { name: 'reference: C relay, `logs: json` format (relayref.c)', direct: true, through: `"${ctx.bin.relayref}" json` },
     // The I/O alone, unformatted: in C, and in Node the way lastcall does it (libuv reads into one
@@ -130,7 +131,7 @@ async function once(ctx, path, lines, n) {
 
   let peakKb = 0;
   // The init's own processes, found once the generator runs: walking /proc for them every 20 ms
-  // (and reading smaps_rollup, under the init's mmap lock) took ~1 ms of CPU per poll from the
+  // (and reading smaps_rollup, under the init's mmap lock) took ~1.25 ms of CPU per poll from the
   // cores the flood runs on, for the init paths only. Now each poll reads one status file per pid.
   let initPids = [];
   let ended;
