@@ -25,7 +25,7 @@ export const RECORDS_MAX = READ_SIZE; // a read has at most one line per byte
 export const OUT = RECORDS + RECORDS_MAX * 8;
 // Room for the json of a whole read and its carried line with every byte escaped (\u00XX, 6
 // bytes), so jsonLines and prefixLines always get at least their first line done.
-const OUT_SIZE = 6 * (PORCH_SIZE + READ_SIZE) + HEAD_MAX + 4096;
+export const OUT_SIZE = 6 * (PORCH_SIZE + READ_SIZE) + HEAD_MAX + 4096;
 export const PAGES = Math.ceil((OUT + OUT_SIZE) / 65536);
 const OUT_END = PAGES * 65536 - 16; // copy() may write 15 bytes past what it copies
 

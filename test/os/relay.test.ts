@@ -15,7 +15,7 @@ import { DEFAULT_MAX_LINE, LineSplitter, Records } from '../../src/log/lines.js'
 import { flushAllRelays, formatChunk, startRelay, takeOwnSigpipe, type Relay, type RelayMode } from '../../src/log/relay.js';
 import { createSink, queueBehind } from '../../src/log/sink.js';
 import { fastFormat } from '../../src/log/wasm-format.js';
-import { moduleBytes, OUT, PORCH_SIZE, READ_AT, READ_SIZE, RECORDS } from '../../src/log/wasm-code.js';
+import { moduleBytes, OUT, OUT_SIZE, PORCH_SIZE, READ_AT, READ_SIZE, RECORDS } from '../../src/log/wasm-code.js';
 
 const env = { ...process.env };
 delete env.NODE_EXTRA_CA_CERTS; // 40-60 ms per node start here, and containers do not have it
@@ -354,17 +354,18 @@ t.test('the WebAssembly formatter matches on full reads too: output past its buf
   if (!fast) return t.fail('no WebAssembly SIMD');
   const full = fast.readBuffer.length;
   const repeat = (line: string): Buffer => Buffer.alloc(5 * full, line);
-  // One full read of these is more output than the formatter's output area (2 MiB) holds, so it
-  // stops part-way and is called again: empty lines in prefix mode (9 bytes out per byte in),
+  // One full read of these is more output than the formatter's output area (OUT_SIZE) holds, so
+  // it stops part-way and is called again: empty lines in prefix mode (9 bytes out per byte in),
   // a control character per line in json (\u0001 and a head: ~45 bytes out per byte in).
   const cases = [
     { name: 'empty lines', data: repeat('\n'), mode: 'prefix', outputOfOneRead: 9 * full },
-    { name: 'control characters', data: repeat('\u0001\n'), mode: 'json', outputOfOneRead: 2 * MiB },
+    { name: 'control characters', data: repeat('\u0001\n'), mode: 'json', outputOfOneRead: OUT_SIZE },
     // ~100 KiB lines (more than the 64 KiB porch) that end mid-read: carried the slower way.
     { name: 'long lines', data: repeat(`${'a'.repeat(100_000)}\n`), mode: 'prefix', outputOfOneRead: 0 },
     { name: 'long lines', data: repeat(`${'a'.repeat(100_000)}\n`), mode: 'json', outputOfOneRead: 0 },
   ] as const;
   const reads = [full, full - 7, full, 13, full];
+  t.ok(9 * full > OUT_SIZE, 'a full read of empty lines is more output than the output area holds');
   for (const { name, data, mode, outputOfOneRead } of cases) {
     const quick = formatReads(data, reads, DEFAULT_MAX_LINE, mode, true);
     t.ok(quick.equals(formatReads(data, reads, DEFAULT_MAX_LINE, mode, false)), `${name}, ${mode}: the same bytes`);
