@@ -95,11 +95,11 @@ const meanSd = (w) => (w && typeof w.mean === 'number' ? `${w.mean.toFixed(1)} Â
 /** hyperfine over commands, `runs` each, in `rounds` turns; statistics in ms over every run. */
 function hyperfine(ctx, commands, runs, ns, warmup = 3, ignoreFailure = false, rounds = 1) {
   const times = new Map(commands.map((c) => [c.name, []]));
+  const env = { ...containerEnv(), ...Object.assign({}, ...commands.map((c) => c.env ?? {})) };
   for (let round = 0; round < rounds; round++) {
     const json = join(ctx.scratch, `hyperfine-${Date.now()}-${round}.json`);
     const argv = ['-N', '--warmup', String(round === 0 ? warmup : Math.min(warmup, 1)), '--runs', String(runs / rounds), '--export-json', json, '--style', 'none', ...(ignoreFailure ? ['--ignore-failure'] : [])];
     for (const c of commands) argv.push('--command-name', c.name, `${ns} ${c.argv.join(' ')}`);
-    const env = { ...containerEnv(), ...Object.assign({}, ...commands.map((c) => c.env ?? {})) };
     const result = spawnSync(ctx.tools.hyperfine, argv, { env, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
     if (result.status !== 0 || !existsSync(json)) throw new MeasureError(`hyperfine failed: ${(result.stderr ?? '').trim().split('\n').slice(-2).join(' / ')}`);
     for (const r of JSON.parse(readFileSync(json, 'utf8')).results) times.get(r.command).push(...r.times.map((t) => t * 1000));
