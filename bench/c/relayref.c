@@ -5,7 +5,13 @@
  * ASCII lines only: bytes >= 0x80 pass as they are (lastcall checks UTF-8), and a line longer
  * than 1 MiB is cut. The floor for logs.mjs's relayed paths, not something to ship.
  * `copy` writes each read as it came, unformatted: the floor of the I/O alone.
- * Usage: relayref prefix|json|copy < in > out */
+ * `json-vmsplice` is json without the copy into the output pipe: each read's output is lent to
+ * the pipe with vmsplice(2) from a ring of regions, and a region is reused only once more pages
+ * than the pipe has slots went in after it. That is safe only for a reader that read()s, as
+ * logcheck does: one that splice()s or tee()s the pipe keeps references to the pages, and they
+ * would change under it. Not a design for lastcall, which does not know its reader: the bound of
+ * what any json relay could make on this machine (docs/performance.md).
+ * Usage: relayref prefix|json|json-vmsplice|copy < in > out */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdint.h>
@@ -14,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/uio.h>
 
 #define READ_SIZE (512 * 1024)
 #define CARRY_MAX (1024 * 1024)
@@ -24,6 +31,12 @@ static size_t carried;
  * before a line once OUT_FLUSH bytes are waiting, so a line always fits. */
 #define OUT_FLUSH (8 * 1024 * 1024)
 static char out[OUT_FLUSH + 6 * (CARRY_MAX + READ_SIZE) + 4096];
+#define REGION (2u << 20)
+#define REGIONS 4
+#define PIPE_SLOTS 256 /* a 1 MiB pipe: 256 pages */
+static char ring[REGIONS][REGION] __attribute__((aligned(4096)));
+static unsigned long long pages_lent, lent_until[REGIONS];
+static int region, region_used[REGIONS];
 static char head[256];
 static size_t head_len;
 static int json;
@@ -80,6 +93,19 @@ static void write_all(const char *p, size_t n) {
   }
 }
 
+/* vmsplice p..p+n into stdout: each page it touches becomes one pipe buffer. */
+static void lend_all(char *p, size_t n) {
+  unsigned long long pages = ((uintptr_t)p + n - 1) / 4096 - (uintptr_t)p / 4096 + 1;
+  while (n > 0) {
+    struct iovec iov = { p, n };
+    ssize_t w = vmsplice(1, &iov, 1, 0);
+    if (w < 0) { perror("relayref: vmsplice"); exit(3); }
+    p += w;
+    n -= w;
+  }
+  pages_lent += pages;
+}
+
 static void read_clock(void) {
   if (!json) return;
   struct timespec ts;
@@ -91,12 +117,13 @@ static void read_clock(void) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 2 || (strcmp(argv[1], "prefix") != 0 && strcmp(argv[1], "json") != 0 && strcmp(argv[1], "copy") != 0)) {
-    fprintf(stderr, "usage: relayref prefix|json|copy < in > out\n");
+  if (argc != 2 || (strcmp(argv[1], "prefix") != 0 && strcmp(argv[1], "json") != 0 && strcmp(argv[1], "json-vmsplice") != 0 && strcmp(argv[1], "copy") != 0)) {
+    fprintf(stderr, "usage: relayref prefix|json|json-vmsplice|copy < in > out\n");
     return 2;
   }
   int copy = strcmp(argv[1], "copy") == 0;
-  json = strcmp(argv[1], "json") == 0;
+  int vmsplice_out = strcmp(argv[1], "json-vmsplice") == 0;
+  json = strncmp(argv[1], "json", 4) == 0;
   if (!json) head_len = (size_t)sprintf(head, "gen | ");
   fcntl(0, F_SETPIPE_SZ, 1 << 20);
   fcntl(1, F_SETPIPE_SZ, 1 << 20);
@@ -109,14 +136,25 @@ int main(int argc, char **argv) {
       continue;
     }
     read_clock();
-    char *o = out, *p = in, *end = in + r;
+    /* Lend the next region if its pages have surely left the pipe (else copy, as json does). */
+    region = (region + 1) % REGIONS;
+    int lend = vmsplice_out && (!region_used[region] || pages_lent - lent_until[region] > PIPE_SLOTS);
+    char *base = lend ? ring[region] : out;
+    char *o = base, *p = in, *end = in + r;
     while (p < end) {
-      if (o - out > OUT_FLUSH) {
+      if (!lend && o - out > OUT_FLUSH) {
         write_all(out, o - out);
         o = out;
       }
       char *nl = memchr(p, '\n', end - p);
       size_t n = (nl ? nl : end) - p;
+      if (lend && (size_t)(o - base) + head_len + 3 + 6 * (carried + n) > REGION) { /* might not fit: lend what is there, copy the rest */
+        lend_all(base, o - base);
+        lent_until[region] = pages_lent;
+        region_used[region] = 1;
+        lend = 0;
+        base = o = out;
+      }
       if (carried + n > CARRY_MAX) { /* cut an over-long line */
         o = line_out(o, carry, carried);
         carried = 0;
@@ -135,7 +173,13 @@ int main(int argc, char **argv) {
       }
       p = nl + 1;
     }
-    write_all(out, o - out);
+    if (lend && o > base) {
+      lend_all(base, o - base);
+      lent_until[region] = pages_lent;
+      region_used[region] = 1;
+    } else {
+      write_all(out, o - out);
+    }
   }
   if (carried > 0) {
     read_clock();

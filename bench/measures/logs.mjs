@@ -31,6 +31,9 @@ export async function measure(ctx, section) {
     // and lastcall's own formatting: the two unformatted rows below tell them apart.
     { name: 'reference: C relay, `logs: prefix` format (relayref.c)', direct: true, through: `"${ctx.bin.relayref}" prefix` },
     { name: 'reference: C relay, `logs: json` format (relayref.c)', direct: true, through: `"${ctx.bin.relayref}" json` },
+    // The same without the copy into the output pipe (vmsplice): what any json relay could make
+    // here. Safe only for a reader that read()s, as logcheck does; not a design lastcall can use.
+    { name: 'reference: C relay, `logs: json`, output lent with vmsplice (relayref.c; unsafe for an init)', direct: true, through: `"${ctx.bin.relayref}" json-vmsplice` },
     // The I/O alone, unformatted: in C, and in Node the way lastcall does it (libuv reads into one
     // buffer, a nonblocking write per read). Their gap is what Node's read and write path costs.
     { name: 'reference: C relay, no formatting (relayref.c copy)', direct: true, through: `"${ctx.bin.relayref}" copy` },
