@@ -93,8 +93,9 @@ static void write_all(const char *p, size_t n) {
   }
 }
 
-/* vmsplice p..p+n into stdout: each page it touches becomes one pipe buffer. */
-static void lend_all(char *p, size_t n) {
+/* vmsplice region's first n bytes into stdout: each page they touch becomes one pipe buffer. */
+static void lend_region(size_t n) {
+  char *p = ring[region];
   unsigned long long pages = ((uintptr_t)p + n - 1) / 4096 - (uintptr_t)p / 4096 + 1;
   while (n > 0) {
     struct iovec iov = { p, n };
@@ -104,6 +105,8 @@ static void lend_all(char *p, size_t n) {
     n -= w;
   }
   pages_lent += pages;
+  lent_until[region] = pages_lent;
+  region_used[region] = 1;
 }
 
 static void read_clock(void) {
@@ -149,9 +152,7 @@ int main(int argc, char **argv) {
       char *nl = memchr(p, '\n', end - p);
       size_t n = (nl ? nl : end) - p;
       if (lend && (size_t)(o - base) + head_len + 3 + 6 * (carried + n) > REGION) { /* might not fit: lend what is there, copy the rest */
-        lend_all(base, o - base);
-        lent_until[region] = pages_lent;
-        region_used[region] = 1;
+        if (o > base) lend_region(o - base);
         lend = 0;
         base = o = out;
       }
@@ -173,13 +174,8 @@ int main(int argc, char **argv) {
       }
       p = nl + 1;
     }
-    if (lend && o > base) {
-      lend_all(base, o - base);
-      lent_until[region] = pages_lent;
-      region_used[region] = 1;
-    } else {
-      write_all(out, o - out);
-    }
+    if (!lend) write_all(out, o - out);
+    else if (o > base) lend_region(o - base);
   }
   if (carried > 0) {
     read_clock();

@@ -1,6 +1,6 @@
 // 7. Logs: 1 GB of numbered lines from loggen.c through each log path into logcheck.c, which
 // verifies every line. Throughput from the generator's first write to the last line's arrival.
-// Why 1 GB: 100 MB went by in 40-110 ms, so each run measured start-up transients (an init's work
+// Why 1 GB: 100 MB went by in 40-115 ms, so each run measured start-up transients (an init's work
 // right after the spawn, JIT warm-up, first page faults) more than throughput; docs/performance.md.
 import { spawn } from 'node:child_process';
 import { closeSync, constants, existsSync, openSync, readFileSync } from 'node:fs';
